@@ -1,0 +1,367 @@
+//! Configuration: the TOML file (or the embedded default) parsed once, checked,
+//! and turned into a [`Config`] that the rest of the program reads. Nothing else
+//! sees raw text. Owns the rules for keys and values; not where files go.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The documented default config; also what runs when no `--config` is given.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../config/liputan.toml");
+
+/// A config that cannot be used, with the key it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config {origin}: `{key}`: {message}")]
+    Invalid {
+        origin: String,
+        key: String,
+        message: String,
+    },
+}
+
+/// The checked configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub inbox: Vec<PathBuf>,
+    pub archive: PathBuf,
+    pub data: PathBuf,
+    pub listen: SocketAddr,
+    pub zone: jiff::tz::Offset,
+    pub settle: Duration,
+    pub rescan: Duration,
+    pub delete_source_after_verify: bool,
+    pub incomplete_grace: Duration,
+    pub workers: usize,
+    pub min_free_bytes: u64,
+    pub before_minutes: u32,
+    pub after_minutes: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    paths: PathsSection,
+    server: ServerSection,
+    time: TimeSection,
+    ingest: IngestSection,
+    matching: MatchingSection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PathsSection {
+    inbox: Vec<PathBuf>,
+    archive: PathBuf,
+    data: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ServerSection {
+    listen: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TimeSection {
+    zone: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IngestSection {
+    settle_seconds: u64,
+    rescan_minutes: u64,
+    delete_source_after_verify: bool,
+    incomplete_grace_seconds: u64,
+    workers: usize,
+    min_free_mb: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MatchingSection {
+    before_minutes: u32,
+    after_minutes: u32,
+}
+
+impl Config {
+    /// Loads `path`, or the embedded default when `None`. Keys missing from a
+    /// file take their default, so a file may hold only what it changes.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        match path {
+            None => Config::parse(EMBEDDED_DEFAULT, "embedded default", Path::new(".")),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                let base = path.parent().unwrap_or(Path::new("."));
+                Config::parse(&text, &path.display().to_string(), base)
+            }
+        }
+    }
+
+    /// Parses `text` over the embedded default; relative paths resolve against `base`.
+    pub fn parse(text: &str, origin: &str, base: &Path) -> Result<Config, ConfigError> {
+        let invalid = |key: String, message: String| ConfigError::Invalid {
+            origin: origin.to_owned(),
+            key,
+            message,
+        };
+        let mut merged: toml::Table = toml::from_str(EMBEDDED_DEFAULT)
+            .map_err(|e| invalid("(embedded default)".into(), e.to_string()))?;
+        let overrides: toml::Table = toml::from_str(text).map_err(|e| {
+            invalid(
+                "(syntax)".into(),
+                e.message().to_owned() + &describe_span(text, e.span()),
+            )
+        })?;
+        merge_tables(&mut merged, overrides, "", &invalid)?;
+        let file: FileConfig = serde_path_to_error::deserialize(toml::Value::Table(merged))
+            .map_err(|e| invalid(e.path().to_string(), e.inner().to_string()))?;
+        Config::check(file, base).map_err(|(key, message)| invalid(key.into(), message))
+    }
+
+    fn check(file: FileConfig, base: &Path) -> Result<Config, (&'static str, String)> {
+        let resolve = |p: &Path| {
+            if p.is_absolute() {
+                p.to_owned()
+            } else {
+                base.join(p)
+            }
+        };
+        if file.paths.inbox.is_empty() {
+            return Err(("paths.inbox", "at least one inbox folder is needed".into()));
+        }
+        let inbox: Vec<PathBuf> = file.paths.inbox.iter().map(|p| resolve(p)).collect();
+        let archive = resolve(&file.paths.archive);
+        let data = resolve(&file.paths.data);
+        for root in &inbox {
+            if nested(root, &archive) {
+                return Err((
+                    "paths.archive",
+                    format!(
+                        "the archive and the inbox {} must not contain each other",
+                        root.display()
+                    ),
+                ));
+            }
+            if nested(root, &data) {
+                return Err((
+                    "paths.data",
+                    format!(
+                        "the data folder and the inbox {} must not contain each other",
+                        root.display()
+                    ),
+                ));
+            }
+        }
+        let listen = file.server.listen.parse().map_err(|e| {
+            (
+                "server.listen",
+                format!(
+                    "{:?} is not an address like 127.0.0.1:8080 ({e})",
+                    file.server.listen
+                ),
+            )
+        })?;
+        let zone = parse_offset(&file.time.zone).ok_or_else(|| {
+            (
+                "time.zone",
+                format!("{:?} is not a UTC offset like +08:00", file.time.zone),
+            )
+        })?;
+        let ingest = &file.ingest;
+        if ingest.rescan_minutes == 0 {
+            return Err(("ingest.rescan_minutes", "must be at least 1".into()));
+        }
+        if ingest.workers == 0 || ingest.workers > 64 {
+            return Err(("ingest.workers", "must be between 1 and 64".into()));
+        }
+        Ok(Config {
+            inbox,
+            archive,
+            data,
+            listen,
+            zone,
+            settle: Duration::from_secs(ingest.settle_seconds),
+            rescan: Duration::from_secs(ingest.rescan_minutes * 60),
+            delete_source_after_verify: ingest.delete_source_after_verify,
+            incomplete_grace: Duration::from_secs(ingest.incomplete_grace_seconds),
+            workers: ingest.workers,
+            min_free_bytes: ingest.min_free_mb.saturating_mul(1024 * 1024),
+            before_minutes: file.matching.before_minutes,
+            after_minutes: file.matching.after_minutes,
+        })
+    }
+
+    /// The catalog database file.
+    pub fn catalog_path(&self) -> PathBuf {
+        self.data.join("catalog.sqlite")
+    }
+}
+
+/// Lays `overrides` over `base`, refusing keys the default does not know, so a
+/// typo is an error rather than a silently ignored setting.
+fn merge_tables<E>(
+    base: &mut toml::Table,
+    overrides: toml::Table,
+    prefix: &str,
+    invalid: &impl Fn(String, String) -> E,
+) -> Result<(), E> {
+    for (key, value) in overrides {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match (base.get_mut(&key), value) {
+            (None, _) => return Err(invalid(path, "unknown key".into())),
+            (Some(toml::Value::Table(inner)), toml::Value::Table(value)) => {
+                merge_tables(inner, value, &path, invalid)?
+            }
+            (Some(toml::Value::Table(_)), _) => {
+                return Err(invalid(path, "must be a table (a [section])".into()))
+            }
+            (Some(slot), value) => *slot = value,
+        }
+    }
+    Ok(())
+}
+
+/// `+08:00`, `-03:30`, `+0800` or `Z`.
+pub fn parse_offset(text: &str) -> Option<jiff::tz::Offset> {
+    if text == "Z" {
+        return Some(jiff::tz::Offset::UTC);
+    }
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'+' => (1, &text[1..]),
+        b'-' => (-1, &text[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| *c != ':').collect();
+    if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) || rest.len() > 5 {
+        return None;
+    }
+    let hours: i32 = digits[..2].parse().ok()?;
+    let minutes: i32 = digits[2..].parse().ok()?;
+    if hours > 14 || minutes > 59 {
+        return None;
+    }
+    jiff::tz::Offset::from_seconds(sign * (hours * 3600 + minutes * 60)).ok()
+}
+
+fn describe_span(text: &str, span: Option<std::ops::Range<usize>>) -> String {
+    match span {
+        Some(span) => {
+            let line = text[..span.start.min(text.len())].matches('\n').count() + 1;
+            format!(" (line {line})")
+        }
+        None => String::new(),
+    }
+}
+
+/// True when one path lies inside the other (lexically, before the folders exist).
+fn nested(a: &Path, b: &Path) -> bool {
+    let a = lexical(a);
+    let b = lexical(b);
+    a.starts_with(&b) || b.starts_with(&a)
+}
+
+fn lexical(p: &Path) -> PathBuf {
+    let absolute = if p.is_absolute() {
+        p.to_owned()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(p)
+    };
+    let mut out = PathBuf::new();
+    for part in absolute.components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, "test", Path::new("/srv/liputan"))
+    }
+
+    #[test]
+    fn the_documented_file_is_the_default_and_parses() {
+        let config = Config::load(None).expect("embedded default");
+        assert_eq!(config.settle, Duration::from_secs(5));
+        assert_eq!(config.rescan, Duration::from_secs(600));
+        assert_eq!(config.zone, jiff::tz::offset(8));
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert!(!config.delete_source_after_verify);
+        assert_eq!((config.before_minutes, config.after_minutes), (60, 180));
+    }
+
+    #[test]
+    fn a_file_may_hold_only_what_it_changes_and_paths_resolve_beside_it() {
+        let config = parse("[ingest]\nsettle_seconds = 2\n").unwrap();
+        assert_eq!(config.settle, Duration::from_secs(2));
+        assert_eq!(config.archive, Path::new("/srv/liputan/./archive"));
+    }
+
+    #[test]
+    fn an_unknown_key_is_named() {
+        let err = parse("[ingest]\nsettle_secs = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ingest.settle_secs"), "{err}");
+        let err = parse("[nonsense]\n").unwrap_err().to_string();
+        assert!(err.contains("nonsense"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_value_is_named() {
+        for (text, key) in [
+            (
+                "[ingest]\nsettle_seconds = \"five\"\n",
+                "ingest.settle_seconds",
+            ),
+            ("[ingest]\nsettle_seconds = -1\n", "ingest.settle_seconds"),
+            ("[time]\nzone = \"WITA\"\n", "time.zone"),
+            ("[server]\nlisten = \"localhost\"\n", "server.listen"),
+            ("[ingest]\nrescan_minutes = 0\n", "ingest.rescan_minutes"),
+            ("[paths]\ninbox = []\n", "paths.inbox"),
+            (
+                "[paths]\ninbox = [\"/a\"]\narchive = \"/a/archive\"\n",
+                "paths.archive",
+            ),
+            ("[ingest]\n", "ingest"),
+        ] {
+            match parse(text) {
+                Err(e) if key == "ingest" => panic!("{text:?} should parse, got {e}"),
+                Err(e) => assert!(e.to_string().contains(key), "{text:?}: {e}"),
+                Ok(_) if key == "ingest" => {}
+                Ok(_) => panic!("{text:?} should be refused"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_says_where() {
+        let err = parse("[ingest\n").unwrap_err().to_string();
+        assert!(err.contains("line 1"), "{err}");
+    }
+}

@@ -1,0 +1,116 @@
+//! The archive layout of the contract:
+//! `<YYYY>/<MM>/<YYYY-MM-DD>_<assignment-slug|untagged>/<kind>/<original file name>`,
+//! with `_<first 8 hex of blake3>` before the extension when the name is taken.
+//! Pure path arithmetic; no I/O.
+
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+
+use crate::media::Kind;
+
+/// Where matching put a file: an assignment's folder or the untagged one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Placement {
+    Untagged,
+    /// The assignment's slug, already made safe by [`slug`].
+    Assignment {
+        slug: String,
+    },
+}
+
+/// The folder, relative to the archive root, for a file of `kind` captured on
+/// `date` (a calendar day in the configured zone).
+pub fn folder(date: jiff::civil::Date, placement: &Placement, kind: Kind) -> PathBuf {
+    let label = match placement {
+        Placement::Untagged => "untagged",
+        Placement::Assignment { slug } => slug.as_str(),
+    };
+    PathBuf::from(format!("{:04}", date.year()))
+        .join(format!("{:02}", date.month()))
+        .join(format!("{date}_{label}"))
+        .join(kind.as_str())
+}
+
+/// `IMG_0001.JPG` -> `IMG_0001_0123abcd.JPG`: the name used when the plain one is
+/// taken by different content. Works on raw bytes, so odd names survive.
+pub fn with_hash_suffix(name: &OsStr, id: &str) -> OsString {
+    let bytes = name.as_bytes();
+    let short = &id.as_bytes()[..id.len().min(8)];
+    // A leading dot is part of the stem (".hidden" has no extension).
+    let split = bytes
+        .iter()
+        .rposition(|&b| b == b'.')
+        .filter(|&i| i > 0)
+        .unwrap_or(bytes.len());
+    let mut out = bytes[..split].to_vec();
+    out.push(b'_');
+    out.extend_from_slice(short);
+    out.extend_from_slice(&bytes[split..]);
+    OsString::from_vec(out)
+}
+
+/// A folder-safe slug: lowercase ASCII letters, digits and dashes.
+pub fn slug(title: &str) -> String {
+    let mut out = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    let trimmed = out.trim_end_matches('-');
+    let mut s: String = trimmed.chars().take(60).collect();
+    if s.is_empty() {
+        s.push_str("liputan");
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folders_follow_the_contract() {
+        let d = jiff::civil::date(2026, 11, 26);
+        assert_eq!(
+            folder(d, &Placement::Untagged, Kind::Photo),
+            PathBuf::from("2026/11/2026-11-26_untagged/photo")
+        );
+        let p = Placement::Assignment {
+            slug: slug("Kunjungan Gubernur ke Tarakan!"),
+        };
+        assert_eq!(
+            folder(d, &p, Kind::Video),
+            PathBuf::from("2026/11/2026-11-26_kunjungan-gubernur-ke-tarakan/video")
+        );
+    }
+
+    #[test]
+    fn the_hash_goes_before_the_extension() {
+        let id = "0123abcd99";
+        assert_eq!(
+            with_hash_suffix(OsStr::new("IMG_0001.JPG"), id),
+            "IMG_0001_0123abcd.JPG"
+        );
+        assert_eq!(
+            with_hash_suffix(OsStr::new("README"), id),
+            "README_0123abcd"
+        );
+        assert_eq!(
+            with_hash_suffix(OsStr::new(".hidden"), id),
+            ".hidden_0123abcd"
+        );
+        assert_eq!(
+            with_hash_suffix(OsStr::new("a.tar.gz"), id),
+            "a.tar_0123abcd.gz"
+        );
+        let odd = OsStr::from_bytes(b"caf\xe9.jpg");
+        assert_eq!(
+            with_hash_suffix(odd, id).as_bytes(),
+            b"caf\xe9_0123abcd.jpg"
+        );
+    }
+}

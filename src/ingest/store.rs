@@ -1,0 +1,372 @@
+//! The verified copy: the only code that writes archive files.
+//!
+//! Protocol, one file at a time (each step is a function here, called in order by
+//! `ingest::Ingestor`): open the source without following links and only if it is
+//! a regular file; stream it into a staging file on the archive filesystem while
+//! hashing; fsync; drop the staging pages from the cache and hash it again from
+//! disk; rename it into place without ever replacing an existing file; fsync the
+//! folder. A failed fsync is never retried on the same file (after a failure the
+//! kernel may have dropped the dirty pages): the caller copies again from the source.
+//!
+//! Blocking: everything here does file I/O.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, Write};
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const BUF: usize = 1 << 20;
+
+/// What identifies a version of a file for settling and change detection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    pub dev: u64,
+    pub ino: u64,
+    pub size: u64,
+    pub mtime_ns: i64,
+    pub ctime_ns: i64,
+}
+
+impl FileStat {
+    pub fn of(meta: &std::fs::Metadata) -> FileStat {
+        FileStat {
+            dev: meta.dev(),
+            ino: meta.ino(),
+            size: meta.size(),
+            mtime_ns: meta.mtime() * 1_000_000_000 + meta.mtime_nsec(),
+            ctime_ns: meta.ctime() * 1_000_000_000 + meta.ctime_nsec(),
+        }
+    }
+}
+
+/// Why a source could not be opened for copying.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("not a regular file ({0})")]
+    NotRegular(&'static str),
+    #[error("{0}")]
+    Io(#[from] io::Error),
+}
+
+/// Opens `path` for reading: never through a symlink (`O_NOFOLLOW`), never
+/// blocking on a FIFO (`O_NONBLOCK`), and only if the opened object is a regular file.
+pub fn open_source(path: &Path) -> Result<(File, FileStat), OpenError> {
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => OpenError::NotRegular("symbolic link"),
+            _ => OpenError::Io(e),
+        })?;
+    let meta = file.metadata()?;
+    let ft = meta.file_type();
+    if !ft.is_file() {
+        return Err(OpenError::NotRegular(file_type_name(&ft)));
+    }
+    Ok((file, FileStat::of(&meta)))
+}
+
+pub fn file_type_name(ft: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if ft.is_dir() {
+        "folder"
+    } else if ft.is_symlink() {
+        "symbolic link"
+    } else if ft.is_fifo() {
+        "named pipe"
+    } else if ft.is_socket() {
+        "socket"
+    } else if ft.is_block_device() || ft.is_char_device() {
+        "device"
+    } else {
+        "regular file"
+    }
+}
+
+/// A path that names exactly the file behind `file`, so that readers which take
+/// a path (the metadata parsers) read the object we opened, not whatever the
+/// original path points at by now.
+pub fn fd_path(file: &File) -> PathBuf {
+    use std::os::fd::AsRawFd;
+    PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()))
+}
+
+/// Streams `file` from its start through blake3.
+pub fn hash_file(file: &mut File) -> io::Result<blake3::Hash> {
+    file.rewind()?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; BUF];
+    loop {
+        let n = read_retrying(file, &mut buf)?;
+        if n == 0 {
+            return Ok(hasher.finalize());
+        }
+        hasher.update(&buf[..n]);
+    }
+}
+
+fn read_retrying(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match file.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// A verified-on-disk copy waiting in the staging folder.
+#[derive(Debug)]
+pub struct Staged {
+    pub path: PathBuf,
+    pub hash: blake3::Hash,
+    pub size: u64,
+}
+
+/// Why staging failed. `NoSpace` pauses ingest; the rest retry or report.
+#[derive(Debug, thiserror::Error)]
+pub enum StageError {
+    #[error("the archive disk is full")]
+    NoSpace,
+    #[error("fsync of the staged copy failed ({0}); it will be copied again")]
+    Fsync(io::Error),
+    #[error("the copy read back from disk does not match what was written")]
+    ReadBackMismatch,
+    #[error("{action}: {source}")]
+    Io {
+        action: &'static str,
+        source: io::Error,
+    },
+}
+
+fn stage_io(action: &'static str) -> impl FnOnce(io::Error) -> StageError {
+    move |source| {
+        if source.raw_os_error() == Some(libc::ENOSPC)
+            || source.raw_os_error() == Some(libc::EDQUOT)
+        {
+            StageError::NoSpace
+        } else {
+            StageError::Io { action, source }
+        }
+    }
+}
+
+static STAGE_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// Copies `src` (from its start) into a new file in `staging_dir` while hashing,
+/// fsyncs it, then re-reads it from disk and checks the hash. On any error the
+/// staging file is removed.
+pub fn stage_copy(src: &mut File, staging_dir: &Path) -> Result<Staged, StageError> {
+    let name = format!(
+        "{}-{}-{}.part",
+        std::process::id(),
+        STAGE_SEQ.fetch_add(1, Ordering::Relaxed),
+        jiff::Timestamp::now().as_nanosecond()
+    );
+    let path = staging_dir.join(name);
+    let result = copy_verify(src, &path);
+    if result.is_err() {
+        let _ = std::fs::remove_file(&path);
+    }
+    result.map(|(hash, size)| Staged { path, hash, size })
+}
+
+fn copy_verify(src: &mut File, path: &Path) -> Result<(blake3::Hash, u64), StageError> {
+    src.rewind().map_err(stage_io("reading the source"))?;
+    let mut dst = std::fs::OpenOptions::new()
+        .write(true)
+        .read(true)
+        .create_new(true)
+        .mode(0o640)
+        .open(path)
+        .map_err(stage_io("creating the staging file"))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; BUF];
+    let mut size = 0u64;
+    loop {
+        let n = read_retrying(src, &mut buf).map_err(stage_io("reading the source"))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        dst.write_all(&buf[..n])
+            .map_err(stage_io("writing the staging file"))?;
+        size += n as u64;
+    }
+    dst.sync_all().map_err(|e| match stage_io("fsync")(e) {
+        StageError::Io { source, .. } => StageError::Fsync(source),
+        other => other,
+    })?;
+    let hash = hasher.finalize();
+    drop_cache(&dst);
+    let reread = hash_file(&mut dst).map_err(stage_io("reading the staged copy back"))?;
+    if reread != hash {
+        return Err(StageError::ReadBackMismatch);
+    }
+    Ok((hash, size))
+}
+
+/// Asks the kernel to forget the (now clean) cached pages, so the read-back
+/// comes from the disk rather than from memory.
+fn drop_cache(file: &File) {
+    use std::os::fd::AsRawFd;
+    // Advisory only: if it fails, the read-back still checks the page cache copy.
+    unsafe {
+        libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED);
+    }
+}
+
+/// Renames `from` to `to`, failing with `AlreadyExists` rather than replacing
+/// anything at `to`.
+pub fn rename_noreplace(from: &Path, to: &Path) -> io::Result<()> {
+    let from_c = cstring(from)?;
+    let to_c = cstring(to)?;
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            from_c.as_ptr(),
+            libc::AT_FDCWD,
+            to_c.as_ptr(),
+            libc::RENAME_NOREPLACE,
+        )
+    };
+    if rc == 0 {
+        return Ok(());
+    }
+    let err = io::Error::last_os_error();
+    match err.raw_os_error() {
+        // Filesystems without RENAME_NOREPLACE: link (which never replaces) then unlink.
+        Some(libc::EINVAL) | Some(libc::ENOSYS) => {
+            std::fs::hard_link(from, to)?;
+            std::fs::remove_file(from)
+        }
+        _ => Err(err),
+    }
+}
+
+fn cstring(path: &Path) -> io::Result<std::ffi::CString> {
+    std::ffi::CString::new(path.as_os_str().as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "path contains a NUL byte"))
+}
+
+/// Makes a rename or a new entry in `dir` durable.
+pub fn fsync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Creates `dir` (and parents) and makes each new entry durable.
+pub fn create_dir_durable(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent() {
+        create_dir_durable(parent)?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    if let Some(parent) = dir.parent() {
+        fsync_dir(parent)?;
+    }
+    Ok(())
+}
+
+/// Takes an exclusive lock on `path` (created if needed), released when the
+/// file is closed, including when the process dies.
+pub fn lock_exclusive(path: &Path) -> crate::Result<File> {
+    use std::os::fd::AsRawFd;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|source| crate::Error::Io {
+            action: "opening the lock file",
+            path: path.to_owned(),
+            source,
+        })?;
+    if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+        return Err(crate::Error::Invalid(format!(
+            "another liputan process is ingesting into this archive (lock {} is held); stop it first",
+            path.display()
+        )));
+    }
+    Ok(file)
+}
+
+/// Free bytes available to this process on the filesystem holding `path`.
+pub fn free_bytes(path: &Path) -> io::Result<u64> {
+    let c = cstring(path)?;
+    let mut stat: libc::statvfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statvfs(c.as_ptr(), &mut stat) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(stat.f_bavail as u64 * stat.f_frsize as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_staged_copy_is_identical_and_verified() {
+        let dir = tempfile::tempdir().unwrap();
+        let src_path = dir.path().join("src.bin");
+        let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        std::fs::write(&src_path, &data).unwrap();
+        let (mut src, stat) = open_source(&src_path).unwrap();
+        assert_eq!(stat.size, data.len() as u64);
+        let staged = stage_copy(&mut src, dir.path()).unwrap();
+        assert_eq!(staged.hash, blake3::hash(&data));
+        assert_eq!(std::fs::read(&staged.path).unwrap(), data);
+    }
+
+    #[test]
+    fn symlinks_and_fifos_are_not_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let link = dir.path().join("link.jpg");
+        std::os::unix::fs::symlink("/etc/hostname", &link).unwrap();
+        assert!(matches!(
+            open_source(&link),
+            Err(OpenError::NotRegular("symbolic link"))
+        ));
+        let fifo = dir.path().join("x.jpg");
+        let c = cstring(&fifo).unwrap();
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+        assert!(matches!(
+            open_source(&fifo),
+            Err(OpenError::NotRegular("named pipe"))
+        ));
+    }
+
+    #[test]
+    fn rename_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+        std::fs::write(&a, "new").unwrap();
+        std::fs::write(&b, "old").unwrap();
+        let err = rename_noreplace(&a, &b).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(std::fs::read_to_string(&b).unwrap(), "old");
+    }
+
+    #[test]
+    fn a_full_disk_is_reported_as_no_space() {
+        // /dev/full fails every write with ENOSPC.
+        let err = stage_io("writing")(io::Error::from_raw_os_error(libc::ENOSPC));
+        assert!(matches!(err, StageError::NoSpace));
+        let mut full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let e = full
+            .write_all(&[0u8; 4096])
+            .and_then(|_| full.flush())
+            .unwrap_err();
+        assert!(matches!(stage_io("writing")(e), StageError::NoSpace));
+    }
+}

@@ -1,0 +1,25 @@
+//! liputan: media ingest and archiving for the coverage team of DKISP
+//! Kalimantan Utara.
+//!
+//! ```text
+//! watch (notify + rescan) -> settle -> fingerprint (blake3) -> dedup
+//!    -> metadata (EXIF / container) -> [match to assignment] -> store in archive (verified)
+//!    -> catalog (SQLite, the source of truth) -> derived: thumbnails, search index
+//! web (axum) reads the catalog; edits go to the catalog, then re-derive
+//! ```
+//!
+//! `watch` turns kernel noise into paths; `ingest` settles, copies, verifies and
+//! is the only writer of archive files; `catalog` holds all SQL; `media` reads
+//! file formats; `app` wires it together; `web` serves HTTP.
+
+pub mod app;
+pub mod catalog;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod media;
+pub mod watch;
+pub mod web;
+
+pub use config::Config;
+pub use error::{Error, Result};

@@ -1,0 +1,226 @@
+//! Test harness: a temp folder with inbox, archive and data, a config file
+//! pointing at them, the `liputan` binary, and independent checks of the
+//! result (the tests read the archive and the catalog themselves).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use liputan::media::synth::{self, SynthPhoto};
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+    pub inbox: PathBuf,
+    pub archive: PathBuf,
+    pub data: PathBuf,
+    pub config: PathBuf,
+}
+
+impl Env {
+    /// A fresh environment; `ingest_extra` is appended to the `[ingest]` section.
+    pub fn new(ingest_extra: &str) -> Env {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().to_owned();
+        let config = root.join("liputan.toml");
+        let text = format!(
+            "[paths]\ninbox = [\"inbox\"]\narchive = \"archive\"\ndata = \"data\"\n\
+             [server]\nlisten = \"127.0.0.1:0\"\n\
+             [ingest]\nsettle_seconds = 1\nmin_free_mb = 1\n{ingest_extra}\n"
+        );
+        std::fs::write(&config, text).expect("config");
+        std::fs::create_dir_all(root.join("inbox")).expect("inbox");
+        Env {
+            inbox: root.join("inbox"),
+            archive: root.join("archive"),
+            data: root.join("data"),
+            config,
+            dir,
+        }
+    }
+
+    pub fn liputan(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_liputan"));
+        cmd.arg("--config")
+            .arg(&self.config)
+            .env("LIPUTAN_LOG", "warn");
+        cmd
+    }
+
+    /// Runs `liputan ingest --json DIR...` and returns the summary.
+    pub fn ingest(&self, dirs: &[&Path]) -> serde_json::Value {
+        let out = self
+            .liputan()
+            .arg("ingest")
+            .arg("--json")
+            .args(dirs)
+            .output()
+            .expect("run liputan");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(&stdout).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {stdout}\nstderr: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+
+    /// Starts `liputan serve`; the child is killed when the handle drops.
+    pub fn serve(&self) -> Daemon {
+        let child = self
+            .liputan()
+            .arg("serve")
+            .env("LIPUTAN_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(self.dir.path().join("serve.log")).expect("log"),
+            ))
+            .spawn()
+            .expect("spawn liputan serve");
+        Daemon { child }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
+    }
+
+    /// Every file in the archive (not staging), relative path -> content hash.
+    pub fn archive_files(&self) -> BTreeMap<PathBuf, String> {
+        let mut out = BTreeMap::new();
+        if self.archive.exists() {
+            collect(&self.archive, &self.archive, &mut out);
+        }
+        out.retain(|p, _| !p.starts_with(".staging"));
+        out
+    }
+
+    pub fn staging_files(&self) -> usize {
+        std::fs::read_dir(self.archive.join(".staging"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    /// The catalog, opened read-only by the test itself.
+    pub fn catalog(&self) -> rusqlite::Connection {
+        rusqlite::Connection::open_with_flags(
+            self.data.join("catalog.sqlite"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .expect("open catalog")
+    }
+
+    /// Archived assets in the catalog: archive path -> id.
+    pub fn catalogued(&self) -> BTreeMap<PathBuf, String> {
+        use std::os::unix::ffi::OsStringExt;
+        let Ok(conn) = std::panic::catch_unwind(|| self.catalog()) else {
+            return BTreeMap::new();
+        };
+        let mut stmt =
+            match conn.prepare("SELECT archive_path, id FROM assets WHERE status = 'archived'") {
+                Ok(stmt) => stmt,
+                Err(_) => return BTreeMap::new(),
+            };
+        stmt.query_map([], |r| {
+            Ok((
+                PathBuf::from(std::ffi::OsString::from_vec(r.get::<_, Vec<u8>>(0)?)),
+                r.get::<_, String>(1)?,
+            ))
+        })
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+    }
+
+    /// Asserts the archive and the catalog agree file for file and hash for hash,
+    /// and no staging leftovers remain.
+    pub fn assert_archive_matches_catalog(&self) {
+        let on_disk = self.archive_files();
+        let catalogued = self.catalogued();
+        assert_eq!(on_disk, catalogued, "archive files vs catalog rows");
+    }
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<PathBuf, String>) {
+    for entry in std::fs::read_dir(dir).expect("read archive dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            collect(root, &path, out);
+        } else {
+            let bytes = std::fs::read(&path).expect("read archive file");
+            out.insert(
+                path.strip_prefix(root).unwrap().to_owned(),
+                blake3::hash(&bytes).to_hex().to_string(),
+            );
+        }
+    }
+}
+
+pub struct Daemon {
+    pub child: Child,
+}
+
+impl Daemon {
+    pub fn stop(mut self) {
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("liputan serve did not stop within 30 s of SIGTERM");
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+pub fn wait_until(timeout: Duration, what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if condition() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out after {timeout:?} waiting for: {what}");
+}
+
+/// A camera-like JPEG taken at `captured` ("YYYY:MM:DD HH:MM:SS").
+pub fn photo(seed: u64, captured: &'static str) -> Vec<u8> {
+    synth::jpeg(&SynthPhoto {
+        width: 640,
+        height: 480,
+        captured: Some(captured.into()),
+        make: Some("Canon".into()),
+        model: Some("Canon EOS 90D".into()),
+        serial: Some("012345678901".into()),
+        seed,
+        ..Default::default()
+    })
+}
+
+/// Writes a card dump of `n` distinct photos under `dir/DCIM/100CANON`; returns the paths.
+pub fn write_card(dir: &Path, n: u64, seed: u64) -> Vec<PathBuf> {
+    let folder = dir.join("DCIM/100CANON");
+    std::fs::create_dir_all(&folder).expect("card folder");
+    (0..n)
+        .map(|i| {
+            let path = folder.join(format!("IMG_{:04}.JPG", i + 1));
+            std::fs::write(&path, photo(seed + i, "2026:11:26 09:15:00")).expect("write photo");
+            path
+        })
+        .collect()
+}
+
+pub fn hash_of(path: &Path) -> String {
+    blake3::hash(&std::fs::read(path).expect("read"))
+        .to_hex()
+        .to_string()
+}
