@@ -10,8 +10,16 @@ use crate::harness::{wait_until, Env};
 
 #[test]
 fn a_full_disk_pauses_ingest_without_partial_files_and_it_resumes_when_space_returns() {
-    if Command::new("unshare").args(["--user", "--map-root-user", "--mount", "true"]).status().map(|s| !s.success()).unwrap_or(true) {
-        assert!(std::env::var_os("CI").is_none(), "unshare (util-linux) with user namespaces is needed under CI");
+    if Command::new("unshare")
+        .args(["--user", "--map-root-user", "--mount", "true"])
+        .status()
+        .map(|s| !s.success())
+        .unwrap_or(true)
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "unshare (util-linux) with user namespaces is needed under CI"
+        );
         eprintln!("skipped: cannot create a user+mount namespace here");
         return;
     }
@@ -23,7 +31,9 @@ fn a_full_disk_pauses_ingest_without_partial_files_and_it_resumes_when_space_ret
     // Ten 1 MiB files of distinct content; the tmpfs leaves room for about five.
     let mut expected = Vec::new();
     for i in 0..10u8 {
-        let data: Vec<u8> = (0..1_048_576u32).map(|j| (j.wrapping_mul(31) as u8) ^ i).collect();
+        let data: Vec<u8> = (0..1_048_576u32)
+            .map(|j| (j.wrapping_mul(31) as u8) ^ i)
+            .collect();
         std::fs::write(inbox.join(format!("rekaman_{i}.bin")), &data).unwrap();
         expected.push(blake3::hash(&data).to_hex().to_string());
     }
@@ -49,22 +59,34 @@ fn a_full_disk_pauses_ingest_without_partial_files_and_it_resumes_when_space_ret
 
     let minute = Duration::from_secs(60);
     let log = || std::fs::read_to_string(t.join("serve.log")).unwrap_or_default();
-    wait_until(minute, "ingest pauses on a full disk", || log().contains("ingest paused"));
+    wait_until(minute, "ingest pauses on a full disk", || {
+        log().contains("ingest paused")
+    });
     let before = env.catalogued().len();
     assert!(before < 10, "not everything fits: {before}");
     assert!(log().contains("is full"), "{}", log());
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(env.catalogued().len(), before, "nothing more is archived while the disk is full");
+    assert_eq!(
+        env.catalogued().len(),
+        before,
+        "nothing more is archived while the disk is full"
+    );
 
     std::fs::write(t.join("free-space"), "").unwrap();
-    wait_until(minute, "ingest resumes and finishes", || env.catalogued().len() == 10);
+    wait_until(minute, "ingest resumes and finishes", || {
+        env.catalogued().len() == 10
+    });
     assert!(log().contains("ingest resumed"), "{}", log());
     std::fs::write(t.join("stop"), "").unwrap();
     assert!(child.wait().unwrap().success());
 
     // Read the archive as it was on the tmpfs: exactly the ten files, whole.
     let copy = t.join("archive-copy");
-    assert_eq!(std::fs::read_dir(copy.join(".staging")).unwrap().count(), 0, "no partial file left in staging");
+    assert_eq!(
+        std::fs::read_dir(copy.join(".staging")).unwrap().count(),
+        0,
+        "no partial file left in staging"
+    );
     let mut found = Vec::new();
     let mut stack = vec![copy.clone()];
     while let Some(dir) = stack.pop() {
@@ -73,11 +95,18 @@ fn a_full_disk_pauses_ingest_without_partial_files_and_it_resumes_when_space_ret
             if path.is_dir() {
                 stack.push(path);
             } else if !path.ends_with("filler") {
-                found.push(blake3::hash(&std::fs::read(&path).unwrap()).to_hex().to_string());
+                found.push(
+                    blake3::hash(&std::fs::read(&path).unwrap())
+                        .to_hex()
+                        .to_string(),
+                );
             }
         }
     }
     found.sort();
     expected.sort();
-    assert_eq!(found, expected, "every archive file is complete and there are no others");
+    assert_eq!(
+        found, expected,
+        "every archive file is complete and there are no others"
+    );
 }

@@ -2,7 +2,7 @@
 //! SQLite catalog and real folders, each test in its own temp folder.
 
 mod crash;
-mod disk_full;
 mod daemon;
+mod disk_full;
 mod harness;
 mod ingest;
