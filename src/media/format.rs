@@ -44,6 +44,18 @@ const HEIF_BRANDS: [&[u8; 4]; 10] = [
 /// Top-level QuickTime atoms that may open a `.mov` written without `ftyp`.
 const QUICKTIME_FIRST_ATOMS: [&[u8; 4]; 6] = [b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot"];
 
+/// Extensions of containers we have no parser for (MPEG-TS, MXF, MP3, AAC): their
+/// content is never judged.
+pub(crate) fn has_no_parser(path: &std::path::Path) -> bool {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    ["mts", "m2ts", "mxf", "mp3", "aac"]
+        .iter()
+        .any(|e| ext.eq_ignore_ascii_case(e))
+}
+
 pub(crate) fn sniff(head: &[u8]) -> Format {
     let at = |range: std::ops::Range<usize>| head.get(range).unwrap_or_default();
     if super::jpeg::is_jpeg(head) {

@@ -32,8 +32,8 @@ const TIFF_PREFIX: u64 = 1 << 20;
 /// Blocking; bounded memory. A JPEG is read sequentially to its end-of-image marker;
 /// other formats need only their headers and box/chunk structure. The format is taken
 /// from the content; a file of a checked kind whose content is unrecognised is
-/// `Incomplete` (a file being written may still be all zeros). Documents and other
-/// files are `NotChecked`.
+/// `Incomplete` (a file being written may still be all zeros). Documents, other files,
+/// and formats without a check (FLAC, MPEG-TS, MXF, MP3, AAC) are `NotChecked`.
 pub fn completeness(path: &Path, kind: Kind) -> io::Result<Completeness> {
     if matches!(kind, Kind::Document | Kind::Other) {
         return Ok(Completeness::NotChecked);
@@ -53,25 +53,13 @@ pub fn completeness(path: &Path, kind: Kind) -> io::Result<Completeness> {
         Format::Bmff(family) => bmff::check_top_level(&mut file, len, family)?,
         Format::WebP | Format::Wav | Format::Avi => riff(&head, len),
         Format::Flac => return Ok(Completeness::NotChecked),
-        Format::Unknown if kind == Kind::Audio => return Ok(Completeness::NotChecked),
-        Format::Unknown if is_unparsed_video(path) => return Ok(Completeness::NotChecked),
+        Format::Unknown if format::has_no_parser(path) => return Ok(Completeness::NotChecked),
         Format::Unknown => Err("content is not a recognised image or video format".into()),
     };
     Ok(match verdict {
         Ok(()) => Completeness::Complete,
         Err(reason) => Completeness::Incomplete(reason),
     })
-}
-
-/// Video containers we have no walker for (MPEG-TS, MXF): nothing to say.
-fn is_unparsed_video(path: &Path) -> bool {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .unwrap_or_default();
-    ["mts", "m2ts", "mxf"]
-        .iter()
-        .any(|e| ext.eq_ignore_ascii_case(e))
 }
 
 /// TIFF/RAW: IFD0 lies inside the file, and so does the image data its directories

@@ -153,16 +153,11 @@ fn read_into(path: &Path, zone: Offset, md: &mut Metadata) -> io::Result<()> {
     }
 }
 
-/// A file whose extension names a format we parse but whose content is none we know is
-/// broken (or not what it claims); other unknown content is simply unread.
+/// Content we do not recognise, in a file whose extension names a format we parse,
+/// is broken (or not what it claims); MPEG-TS, MXF, MP3 and AAC are simply unread.
 fn unrecognised(path: &Path) -> Option<String> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
-    const PARSED: [&str; 11] = [
-        "jpg", "jpeg", "jpe", "png", "tif", "tiff", "mp4", "mov", "m4v", "heic", "dng",
-    ];
-    PARSED
-        .contains(&ext.as_str())
-        .then(|| format!("content is not a valid .{ext} file"))
+    (!format::has_no_parser(path)).then(|| format!("content is not a valid .{ext} file"))
 }
 
 /// Cap on what kamadak-exif's container readers (PNG, WebP, HEIF) may read.
@@ -202,10 +197,7 @@ fn read_jpeg(file: File, len: u64, zone: Offset, md: &mut Metadata) -> io::Resul
 
 /// Fills `md` from a JPEG header (also used for the JPEG inside RAF files).
 pub(crate) fn apply_jpeg_header(header: jpeg::Header, zone: Offset, md: &mut Metadata) {
-    if let Some((exif, _)) = header
-        .exif
-        .and_then(|buf| tags::lenient(exif::Reader::new().continue_on_error(true).read_raw(buf)))
-    {
+    if let Some((exif, _)) = header.exif.and_then(tags::parse) {
         tags::apply(&exif, zone, md);
     }
     if md.serial.is_none() {

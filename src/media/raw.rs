@@ -32,6 +32,8 @@ const JPEG_OFFSET: u16 = 0x0201;
 const JPEG_LENGTH: u16 = 0x0202;
 const XMP_PACKET: u16 = 0x02bc;
 
+/// TIFF family: EXIF (with maker notes), the largest image's size, an XMP serial from
+/// IFD0, and damage when the image data runs past the end of the file.
 pub(crate) fn read_tiff(
     file: &mut File,
     len: u64,

@@ -184,6 +184,15 @@ mod tests {
     }
 
     #[test]
+    fn webp_canvas_size() {
+        let mut w = b"RIFF\x16\0\0\0WEBPVP8X\x0a\0\0\0\x08\0\0\0".to_vec();
+        w.extend_from_slice(&[0x7f, 0x07, 0x00, 0x37, 0x04, 0x00]); // 1920 x 1080, minus one
+        let mut md = Metadata::default();
+        read_webp_size(&mut Cursor::new(&w), &mut md).expect("io");
+        assert_eq!((md.width, md.height), (Some(1920), Some(1080)));
+    }
+
+    #[test]
     fn flac_duration() {
         let mut f = b"fLaC\x80\0\0\x22".to_vec();
         let mut info = [0u8; 34];

@@ -1,143 +1,21 @@
-//! A bounded walker for ISO base media files (MP4, MOV, 3GP, M4A, HEIF, CR3) and what
-//! we read from them: `mvhd` time and duration, the video track's `tkhd` size,
-//! QuickTime keys and user data (creation date with offset, ISO 6709 location, make,
-//! model), HEIF `ispe` sizes and CR3's embedded EXIF.
-//!
-//! Boxes are visited by seeking from header to header; only small leaf boxes are read
-//! into memory (each under a cap), so a 4 GB `mdat` costs one header read. Every size
-//! is checked against its parent, nesting is fixed by the code (no recursion on file
-//! data), and children per box are capped.
+//! MP4 and QuickTime metadata: `mvhd` time and duration, the video track's `tkhd`
+//! size, QuickTime keys and user data (creation date with offset, ISO 6709 location,
+//! make, model).
 
 use std::io::{self, Read, Seek};
 
 use jiff::tz::Offset;
 use jiff::Timestamp;
 
-use super::bytes::{self, be_u16, be_u32, be_u64};
-use super::format::Bmff;
-use super::ifd::Tiff;
-use super::metadata::{CaptureTime, Gps, Metadata, TimeSource};
-use super::{makernote, tags, time};
+use super::{children, find, payload, BoxHeader, MAX_CHILDREN};
+use crate::media::bytes::{self, be_u16, be_u32, be_u64};
+use crate::media::metadata::{CaptureTime, Gps, Metadata, TimeSource};
+use crate::media::time;
 
-/// Children listed per box; real files have tens.
-const MAX_CHILDREN: usize = 4096;
 /// Largest metadata box (`keys`, one `ilst` item, a `udta` entry) read into memory.
 const ITEM_CAP: u64 = 64 << 10;
-/// Largest CR3 EXIF block (`CMTn`) read into memory.
-const CMT_CAP: u64 = 1 << 20;
 /// Seconds from 1904-01-01 (QuickTime epoch) to 1970-01-01.
 const QUICKTIME_EPOCH_OFFSET: i64 = 2_082_844_800;
-/// Canon's CR3 metadata box: `uuid` with this user type.
-const CANON_UUID: [u8; 16] = [
-    0x85, 0xc0, 0xb6, 0x87, 0x82, 0x0f, 0x11, 0xe0, 0x81, 0x11, 0xf4, 0xce, 0x46, 0x2b, 0x6a, 0x48,
-];
-
-/// A box's type and extent in the file.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct BoxHeader {
-    pub(crate) typ: [u8; 4],
-    /// First byte of the payload.
-    pub(crate) body: u64,
-    /// One past the last byte.
-    pub(crate) end: u64,
-}
-
-impl BoxHeader {
-    fn len(&self) -> u64 {
-        self.end - self.body
-    }
-}
-
-/// Reads the box header at `pos`; the box must end by `parent_end`. `Ok(Err(..))` is
-/// a structural problem in words.
-pub(crate) fn read_box<R: Read + Seek>(
-    r: &mut R,
-    pos: u64,
-    parent_end: u64,
-) -> io::Result<Result<BoxHeader, String>> {
-    let avail = parent_end.saturating_sub(pos).min(16);
-    let Some(h) = bytes::read_at(r, pos, avail)?.filter(|h| h.len() >= 8) else {
-        return Ok(Err("box header is cut off".into()));
-    };
-    let mut typ = [0u8; 4];
-    typ.copy_from_slice(&h[4..8]);
-    let name = String::from_utf8_lossy(&typ).into_owned();
-    let (header_len, size) = match be_u32(&h, 0) {
-        Some(0) => (8, parent_end - pos),
-        Some(1) => match be_u64(&h, 8) {
-            Some(large) if large >= 16 => (16, large),
-            Some(_) => return Ok(Err(format!("'{name}' box has an invalid 64-bit size"))),
-            None => return Ok(Err(format!("'{name}' box header is cut off"))),
-        },
-        Some(n) if n >= 8 => (8, u64::from(n)),
-        _ => return Ok(Err(format!("'{name}' box has an invalid size"))),
-    };
-    match pos.checked_add(size) {
-        Some(end) if end <= parent_end => Ok(Ok(BoxHeader {
-            typ,
-            body: pos + header_len,
-            end,
-        })),
-        _ => Ok(Err(format!(
-            "'{name}' box extends past the end of the file"
-        ))),
-    }
-}
-
-/// The boxes in `[start, end)`, and the problem that stopped the walk early, if any.
-/// Fewer than 8 trailing bytes are padding (QuickTime ends some lists with a zero
-/// word), not an error.
-pub(crate) fn children<R: Read + Seek>(
-    r: &mut R,
-    start: u64,
-    end: u64,
-) -> io::Result<(Vec<BoxHeader>, Option<String>)> {
-    let mut found = Vec::new();
-    let mut pos = start;
-    while end.saturating_sub(pos) >= 8 && found.len() < MAX_CHILDREN {
-        match read_box(r, pos, end)? {
-            Ok(h) => {
-                pos = h.end;
-                found.push(h);
-            }
-            Err(problem) => return Ok((found, Some(problem))),
-        }
-    }
-    Ok((found, None))
-}
-
-fn find<'a>(boxes: &'a [BoxHeader], typ: &[u8; 4]) -> Option<&'a BoxHeader> {
-    boxes.iter().find(|b| &b.typ == typ)
-}
-
-/// Reads at most `cap` bytes of a box's payload.
-fn payload<R: Read + Seek>(r: &mut R, b: &BoxHeader, cap: u64) -> io::Result<Vec<u8>> {
-    r.seek(io::SeekFrom::Start(b.body))?;
-    bytes::read_up_to(r, b.len().min(cap))
-}
-
-/// Checks the top level of a file: every box fits and the metadata box the family
-/// needs (`moov`, or `meta` for HEIF) is there.
-pub(crate) fn check_top_level<R: Read + Seek>(
-    r: &mut R,
-    len: u64,
-    family: Bmff,
-) -> io::Result<Result<(), String>> {
-    let (top, problem) = children(r, 0, len)?;
-    if let Some(problem) = problem {
-        return Ok(Err(problem));
-    }
-    let needed = if family == Bmff::Heif {
-        b"meta"
-    } else {
-        b"moov"
-    };
-    if find(&top, needed).is_none() {
-        let name = String::from_utf8_lossy(needed);
-        return Ok(Err(format!("no '{name}' box (file not finalised?)")));
-    }
-    Ok(Ok(()))
-}
 
 /// Movies and audio: time, duration, video size, location, make and model.
 pub(crate) fn read_movie<R: Read + Seek>(
@@ -360,7 +238,7 @@ fn apply_items(items: &Items, zone: Offset, md: &mut Metadata) {
 
 /// Parses an ISO 6709 point such as `+32.0929+034.8620+028.516/`: latitude,
 /// longitude, optional altitude; degrees may be written as DD, DDMM or DDMMSS.
-pub(crate) fn parse_iso6709(s: &str) -> Option<Gps> {
+fn parse_iso6709(s: &str) -> Option<Gps> {
     // Keep the leading run of numbers; this drops the "/" terminator and a CRS suffix.
     let s = s.trim_start();
     let end = s
@@ -406,105 +284,9 @@ fn angle(f: &str, deg_digits: usize) -> Option<f64> {
     degrees.is_finite().then_some(sign * degrees)
 }
 
-/// HEIF: the largest `ispe` (image spatial extent) in `meta/iprp/ipco` is the primary
-/// image (grids list their tiles and thumbnails too, all smaller).
-pub(crate) fn read_heif_size<R: Read + Seek>(
-    r: &mut R,
-    len: u64,
-    md: &mut Metadata,
-) -> io::Result<()> {
-    let (top, problem) = children(r, 0, len)?;
-    md.damaged = problem;
-    let Some(meta) = find(&top, b"meta") else {
-        return Ok(());
-    };
-    let (meta_kids, _) = children(r, meta.body + 4, meta.end)?;
-    let Some(iprp) = find(&meta_kids, b"iprp") else {
-        return Ok(());
-    };
-    let (iprp_kids, _) = children(r, iprp.body, iprp.end)?;
-    let Some(ipco) = find(&iprp_kids, b"ipco") else {
-        return Ok(());
-    };
-    let (props, _) = children(r, ipco.body, ipco.end)?;
-    let mut best: Option<(u32, u32)> = None;
-    for ispe in props.iter().filter(|p| &p.typ == b"ispe") {
-        let p = payload(r, ispe, 12)?;
-        if let (Some(w), Some(h)) = (be_u32(&p, 4), be_u32(&p, 8)) {
-            let area = u64::from(w) * u64::from(h);
-            if best.is_none_or(|(bw, bh)| area > u64::from(bw) * u64::from(bh)) {
-                best = Some((w, h));
-            }
-        }
-    }
-    if let Some((w, h)) = best.filter(|&(w, h)| w > 0 && h > 0) {
-        md.width = Some(w);
-        md.height = Some(h);
-    }
-    Ok(())
-}
-
-/// Canon CR3: `moov/uuid(Canon)` holds CMT1 (IFD0), CMT2 (EXIF IFD), CMT3 (maker note)
-/// and CMT4 (GPS IFD), each a complete little TIFF. Pixel size is not read (it lives in
-/// Canon's own track headers).
-pub(crate) fn read_cr3<R: Read + Seek>(
-    r: &mut R,
-    len: u64,
-    zone: Offset,
-    md: &mut Metadata,
-) -> io::Result<()> {
-    let (top, problem) = children(r, 0, len)?;
-    md.damaged = problem;
-    let Some(moov) = find(&top, b"moov") else {
-        md.damaged
-            .get_or_insert_with(|| "no 'moov' box (file not finalised?)".into());
-        return Ok(());
-    };
-    let (moov_kids, _) = children(r, moov.body, moov.end)?;
-    let mut canon = None;
-    for uuid in moov_kids.iter().filter(|b| &b.typ == b"uuid") {
-        if payload(r, uuid, 16)? == CANON_UUID {
-            canon = Some(*uuid);
-            break;
-        }
-    }
-    let Some(canon) = canon else {
-        return Ok(());
-    };
-    let (cmts, _) = children(r, canon.body + 16, canon.end)?;
-    let mut block = |name: &[u8; 4]| -> io::Result<Option<Vec<u8>>> {
-        match find(&cmts, name) {
-            Some(b) if b.len() <= CMT_CAP => payload(r, b, CMT_CAP).map(Some),
-            _ => Ok(None),
-        }
-    };
-    let (cmt1, cmt2, cmt3, cmt4) = (
-        block(b"CMT1")?,
-        block(b"CMT2")?,
-        block(b"CMT3")?,
-        block(b"CMT4")?,
-    );
-    // CMT2 first: its DateTimeOriginal must win over IFD0's DateTime in CMT1.
-    for cmt in [cmt2, cmt1].into_iter().flatten() {
-        if let Some((exif, _)) = tags::parse(cmt) {
-            tags::apply(&exif, zone, md);
-        }
-    }
-    if let Some((exif, _)) = cmt4.and_then(tags::parse) {
-        tags::apply_gps_as_ifd0(&exif, md);
-    }
-    if let Some((tiff, ifd0)) = cmt3.as_deref().and_then(Tiff::from_header) {
-        let notes = makernote::canon(tiff, ifd0);
-        md.serial = md.serial.take().or(notes.serial);
-        md.lens = md.lens.take().or(notes.lens);
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Cursor;
 
     #[test]
     fn iso6709_forms() {
@@ -526,23 +308,6 @@ mod tests {
         ] {
             assert!(parse_iso6709(bad).is_none(), "{bad}");
         }
-    }
-
-    #[test]
-    fn hostile_box_sizes_are_reported_not_followed() {
-        // size 1 with a 64-bit size of 9: smaller than its own header.
-        let mut f = b"\0\0\0\x01moov".to_vec();
-        f.extend_from_slice(&9u64.to_be_bytes());
-        let (boxes, problem) = children(&mut Cursor::new(&f), 0, f.len() as u64).expect("io");
-        assert!(boxes.is_empty() && problem.is_some());
-        // A declared size past the end.
-        let f = b"\0\0\x10\0mdat1234".to_vec();
-        let (_, problem) = children(&mut Cursor::new(&f), 0, f.len() as u64).expect("io");
-        assert!(problem.is_some_and(|p| p.contains("past the end")));
-        // Sizes 2..7 cannot hold a header.
-        let f = b"\0\0\0\x04free".to_vec();
-        let (_, problem) = children(&mut Cursor::new(&f), 0, f.len() as u64).expect("io");
-        assert!(problem.is_some());
     }
 
     #[test]
