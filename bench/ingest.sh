@@ -48,6 +48,15 @@ drop
 t0=$(date +%s.%N)
 find "$work/card" -type f -print0 | xargs -0 b3sum > "$work/b3sum.txt"
 t1=$(date +%s.%N)
+# The peer pipeline's metadata step, when exiftool is installed (libimage-exiftool-perl).
+te=0
+if command -v exiftool >/dev/null; then
+  drop
+  e0=$(date +%s.%N)
+  exiftool -q -json -n -r "$work/card" > "$work/exiftool.json"
+  e1=$(date +%s.%N)
+  te=$(echo "$e1 - $e0" | bc)
+fi
 drop
 t2=$(date +%s.%N)
 "$bin" --config "$work/liputan.toml" ingest --json "$work/card" > "$work/summary.json"
@@ -61,8 +70,10 @@ if ! cmp -s "$work/archive.sums" "$work/card.sums"; then
 fi
 archived=$(python3 -c "import json,sys;print(json.load(open('$work/summary.json'))['archived'])")
 
-awk -v n="$count" -v mb="$mb" -v b="$(echo "$t1 - $t0" | bc)" -v l="$(echo "$t3 - $t2" | bc)" -v a="$archived" 'BEGIN{
+awk -v n="$count" -v mb="$mb" -v b="$(echo "$t1 - $t0" | bc)" -v l="$(echo "$t3 - $t2" | bc)" -v e="$te" -v a="$archived" 'BEGIN{
   printf "%d files, %s MB; liputan archived %d, all byte-identical (b3sum)\n", n, mb, a;
-  printf "b3sum           %6.2f s  %7.1f files/s  %7.1f MB/s\n", b, n/b, mb/b;
-  printf "liputan ingest  %6.2f s  %7.1f files/s  %7.1f MB/s\n", l, n/l, mb/l;
-  printf "ratio liputan/b3sum time: %.2fx\n", l/b }'
+  printf "b3sum             %6.2f s  %7.1f files/s  %7.1f MB/s\n", b, n/b, mb/b;
+  if (e > 0) printf "b3sum + exiftool  %6.2f s  %7.1f files/s  %7.1f MB/s\n", b+e, n/(b+e), mb/(b+e);
+  printf "liputan ingest    %6.2f s  %7.1f files/s  %7.1f MB/s\n", l, n/l, mb/l;
+  printf "ratio liputan/b3sum time: %.2fx\n", l/b;
+  if (e > 0) printf "ratio liputan/(b3sum+exiftool) time: %.2fx\n", l/(b+e) }'

@@ -52,7 +52,7 @@ fn canon_in_exif(exif: &Exif, note: &[u8], at: usize) -> Notes {
         .len()
         .checked_sub(8)
         .and_then(|i| note.get(i..))
-        .filter(|f| f[2..4] == [0x2a, 0] || f[2..4] == [0, 0x2a]);
+        .filter(|f| matches!(f.get(2..4), Some([0x2a, 0] | [0, 0x2a])));
     let (endian, original) = match footer.and_then(|f| Some((Endian::from_tiff_mark(f)?, f))) {
         Some((endian, f)) => (endian, endian.u32(f, 4).map_or(at, |o| o as usize)),
         None => (plausible_order(note, exif_endian), at),

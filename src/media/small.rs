@@ -129,15 +129,19 @@ pub(crate) fn read_avi<R: Read + Seek>(r: &mut R, md: &mut Metadata) -> io::Resu
 
 /// FLAC: duration from STREAMINFO (sample rate, 20 bits; total samples, 36 bits).
 pub(crate) fn read_flac<R: Read + Seek>(r: &mut R, md: &mut Metadata) -> io::Result<()> {
-    let Some(h) = bytes::read_at(r, 0, 26)? else {
+    let Some(head) = bytes::read_at(r, 0, 26)? else {
         return Ok(());
     };
-    if h[4] & 0x7f != 0 {
+    // "fLaC", then the first block header (type 0 = STREAMINFO) and its first 18 bytes.
+    let Ok(info) = <[u8; 18]>::try_from(&head[8..]) else {
+        return Ok(());
+    };
+    if head.get(4).is_none_or(|t| t & 0x7f != 0) {
         return Ok(());
     }
-    let p = &h[8..];
-    let rate = (u32::from(p[10]) << 12) | (u32::from(p[11]) << 4) | (u32::from(p[12]) >> 4);
-    let samples = (u64::from(p[13] & 0x0f) << 32) | u64::from(be_u32(p, 14).unwrap_or(0));
+    let rate =
+        (u32::from(info[10]) << 12) | (u32::from(info[11]) << 4) | (u32::from(info[12]) >> 4);
+    let samples = (u64::from(info[13] & 0x0f) << 32) | u64::from(be_u32(&info, 14).unwrap_or(0));
     if rate > 0 && samples > 0 {
         md.duration_ms = Some(samples * 1000 / u64::from(rate));
     }
