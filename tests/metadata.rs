@@ -14,7 +14,8 @@ use jiff::civil::DateTime;
 use jiff::tz::Offset;
 use jiff::Timestamp;
 use liputan::media::{
-    completeness, read_metadata, synth, Completeness, Gps, Kind, Metadata, SynthPhoto, TimeSource,
+    completeness, read_metadata, read_metadata_from, synth, Completeness, Gps, Kind, Metadata,
+    SynthPhoto, TimeSource,
 };
 use serde_json::{Map, Value};
 
@@ -406,6 +407,9 @@ fn generated_jpeg_with_offset_reads_back_as_that_instant() {
         completeness(&path, Kind::Photo).ok(),
         Some(Completeness::Complete)
     );
+    // The same through an already open file (ingest opens each file once).
+    let open = std::fs::File::open(&path).expect("open");
+    assert_eq!(read_metadata_from(&open, Kind::Photo, zone()), md);
 }
 
 #[test]

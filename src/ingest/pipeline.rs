@@ -26,6 +26,8 @@ use crate::watch::{self as watcher, WatchEvent};
 
 /// How often pending files are looked at.
 const TICK: Duration = Duration::from_millis(500);
+/// Format checks (whole-file reads) per settle round.
+const CHECKS_PER_ROUND: usize = 64;
 /// Back-off before a file that changed while copied is looked at again.
 const RETRY_AFTER: Duration = Duration::from_secs(5);
 
@@ -308,10 +310,23 @@ async fn settle_round(
     }
     let settle = config.settle;
     let roots = config.inbox.clone();
+    // Format checks read whole files: a bounded number per round keeps the
+    // loop (and the dispatch to workers) moving while a big card settles.
+    let mut checks_left = CHECKS_PER_ROUND;
     let looked = tokio::task::spawn_blocking(move || {
         due.into_iter()
             .map(|(path, previous, since)| {
-                let look = look_at(&roots, &path, previous, now.duration_since(since) >= settle);
+                let may_check = checks_left > 0 && now.duration_since(since) >= settle;
+                let look = look_at(&roots, &path, previous, may_check);
+                if matches!(
+                    look,
+                    Look::File {
+                        completeness: Some(_),
+                        ..
+                    }
+                ) {
+                    checks_left -= 1;
+                }
                 (path, look)
             })
             .collect::<Vec<_>>()
@@ -353,7 +368,8 @@ async fn settle_round(
                         tracing::debug!(path = %path.display(), "{reason}; waiting for the rest");
                         settler.hold(&path, now);
                     }
-                    (Verdict::Check, _) => ready.extend(settler.take(&path)),
+                    (Verdict::Check, Some(_)) => ready.extend(settler.take(&path)),
+                    // Settled, but not checked yet this round.
                     _ => {}
                 }
             }

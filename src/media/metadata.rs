@@ -106,15 +106,38 @@ pub fn read_metadata(path: &Path, kind: Kind, zone: Offset) -> Metadata {
     if matches!(kind, Kind::Document | Kind::Other) {
         return md;
     }
-    if let Err(error) = read_into(path, zone, &mut md) {
+    let result = File::open(path).and_then(|file| read_into(file, Some(path), zone, &mut md));
+    if let Err(error) = result {
         // What was read before the error is kept; the caller sees missing fields.
         tracing::debug!(path = %path.display(), %error, "metadata read stopped early");
     }
     md
 }
 
-fn read_into(path: &Path, zone: Offset, md: &mut Metadata) -> io::Result<()> {
-    let mut file = File::open(path)?;
+/// [`read_metadata`] on a file the caller already has open (so a file is opened once
+/// for hashing and metadata). Moves the file's position. Without a name, unrecognised
+/// content is not reported as damage.
+pub fn read_metadata_from(file: &File, kind: Kind, zone: Offset) -> Metadata {
+    let mut md = Metadata::default();
+    if matches!(kind, Kind::Document | Kind::Other) {
+        return md;
+    }
+    // A clone shares the descriptor (and position) but can be owned by the readers.
+    let result = file
+        .try_clone()
+        .and_then(|file| read_into(file, None, zone, &mut md));
+    if let Err(error) = result {
+        tracing::debug!(%error, "metadata read stopped early");
+    }
+    md
+}
+
+fn read_into(
+    mut file: File,
+    path: Option<&Path>,
+    zone: Offset,
+    md: &mut Metadata,
+) -> io::Result<()> {
     let len = file.metadata()?.len();
     if len == 0 {
         md.damaged = Some("empty file".into());
@@ -147,7 +170,7 @@ fn read_into(path: &Path, zone: Offset, md: &mut Metadata) -> io::Result<()> {
         Format::Avi => small::read_avi(&mut file, md),
         Format::Flac => small::read_flac(&mut file, md),
         Format::Unknown => {
-            md.damaged = unrecognised(path);
+            md.damaged = path.and_then(unrecognised);
             Ok(())
         }
     }

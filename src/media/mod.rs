@@ -27,5 +27,5 @@ mod xmp;
 
 pub use integrity::{completeness, Completeness};
 pub use kind::Kind;
-pub use metadata::{read_metadata, CaptureTime, Gps, Metadata, TimeSource};
+pub use metadata::{read_metadata, read_metadata_from, CaptureTime, Gps, Metadata, TimeSource};
 pub use synth::SynthPhoto;

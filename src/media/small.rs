@@ -133,7 +133,7 @@ pub(crate) fn read_flac<R: Read + Seek>(r: &mut R, md: &mut Metadata) -> io::Res
         return Ok(());
     };
     // "fLaC", then the first block header (type 0 = STREAMINFO) and its first 18 bytes.
-    let Ok(info) = <[u8; 18]>::try_from(&head[8..]) else {
+    let Some(info) = head.get(8..).and_then(|s| <[u8; 18]>::try_from(s).ok()) else {
         return Ok(());
     };
     if head.get(4).is_none_or(|t| t & 0x7f != 0) {
