@@ -409,7 +409,7 @@ fn generated_jpeg_with_offset_reads_back_as_that_instant() {
     );
     // The same through an already open file (ingest opens each file once).
     let open = std::fs::File::open(&path).expect("open");
-    assert_eq!(read_metadata_from(&open, Kind::Photo, zone()), md);
+    assert_eq!(read_metadata_from(&open, &path, Kind::Photo, zone()), md);
 }
 
 #[test]

@@ -207,7 +207,7 @@ impl Ingestor {
             return Ok(Outcome::Rejected { reason });
         }
         let kind = Kind::from_path(path);
-        let metadata = self.read_metadata(&file, kind, &stat);
+        let metadata = self.read_metadata(&file, path, kind, &stat);
 
         // Only a file whose size some asset already has can be a duplicate:
         // hash it first then, and skip the copy when it is one.
@@ -274,8 +274,14 @@ impl Ingestor {
         Ok(Err(Outcome::Failed { reason: last }))
     }
 
-    fn read_metadata(&self, file: &std::fs::File, kind: Kind, stat: &FileStat) -> Metadata {
-        let mut metadata = media::read_metadata(&store::fd_path(file), kind, self.config.zone);
+    fn read_metadata(
+        &self,
+        file: &std::fs::File,
+        name: &Path,
+        kind: Kind,
+        stat: &FileStat,
+    ) -> Metadata {
+        let mut metadata = media::read_metadata_from(file, name, kind, self.config.zone);
         if metadata.captured_at.is_none() {
             // No usable time in the file: its mtime, flagged as such.
             if let Ok(utc) = jiff::Timestamp::from_nanosecond(stat.mtime_ns as i128) {

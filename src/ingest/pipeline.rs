@@ -134,6 +134,8 @@ pub async fn run(
                 batch.add(&candidate, &outcome);
                 let retry = matches!(outcome, Outcome::Retry { .. }).then_some(RETRY_AFTER);
                 settler.done(candidate, retry, Instant::now());
+                // A worker is free: hand it the next settled file now, not at the next tick.
+                dispatch(&mut ready, &work_tx)?;
             }
             _ = rescan.tick() => start_scan(&mut scanning, &ingestor, &config.inbox, found_tx.clone(), &status),
             _ = tick.tick() => {
@@ -142,13 +144,7 @@ pub async fn run(
                     start_scan(&mut scanning, &ingestor, &config.inbox, found_tx.clone(), &status);
                 }
                 settle_round(&mut settler, &mut ready, &config, &ingestor, &found_tx, &mut scanning, &status).await;
-                while let Some(candidate) = ready.pop_front() {
-                    match work_tx.try_send(candidate) {
-                        Ok(()) => {}
-                        Err(std_mpsc::TrySendError::Full(c)) => { ready.push_front(c); break; }
-                        Err(std_mpsc::TrySendError::Disconnected(_)) => anyhow::bail!("every ingest worker stopped"),
-                    }
-                }
+                dispatch(&mut ready, &work_tx)?;
                 status.pending.store((settler.pending_len() + ready.len()) as u64, Ordering::Relaxed);
                 status.in_flight.store(settler.in_flight_len() as u64, Ordering::Relaxed);
                 if settler.pending_len() == 0 && settler.in_flight_len() == 0 && ready.is_empty() {
@@ -167,6 +163,26 @@ pub async fn run(
         batch.add(&candidate, &outcome);
     }
     batch.flush();
+    Ok(())
+}
+
+/// Moves settled files to the bounded worker queue until it is full.
+fn dispatch(
+    ready: &mut VecDeque<Candidate>,
+    work_tx: &std_mpsc::SyncSender<Candidate>,
+) -> anyhow::Result<()> {
+    while let Some(candidate) = ready.pop_front() {
+        match work_tx.try_send(candidate) {
+            Ok(()) => {}
+            Err(std_mpsc::TrySendError::Full(candidate)) => {
+                ready.push_front(candidate);
+                break;
+            }
+            Err(std_mpsc::TrySendError::Disconnected(_)) => {
+                anyhow::bail!("every ingest worker stopped")
+            }
+        }
+    }
     Ok(())
 }
 

@@ -86,14 +86,6 @@ pub fn file_type_name(ft: &std::fs::FileType) -> &'static str {
     }
 }
 
-/// A path that names exactly the file behind `file`, so that readers which take
-/// a path (the metadata parsers) read the object we opened, not whatever the
-/// original path points at by now.
-pub fn fd_path(file: &File) -> PathBuf {
-    use std::os::fd::AsRawFd;
-    PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()))
-}
-
 /// Streams `file` from its start through blake3.
 pub fn hash_file(file: &mut File) -> io::Result<blake3::Hash> {
     file.rewind()?;

@@ -114,10 +114,11 @@ pub fn read_metadata(path: &Path, kind: Kind, zone: Offset) -> Metadata {
     md
 }
 
-/// [`read_metadata`] on a file the caller already has open (so a file is opened once
-/// for hashing and metadata). Moves the file's position. Without a name, unrecognised
-/// content is not reported as damage.
-pub fn read_metadata_from(file: &File, kind: Kind, zone: Offset) -> Metadata {
+/// [`read_metadata`] on a file the caller already has open (so the bytes read are
+/// those of the object that was opened and checked, whatever `name` points at by
+/// now). `name` is the file's name, used only for its extension. Moves the file's
+/// position.
+pub fn read_metadata_from(file: &File, name: &Path, kind: Kind, zone: Offset) -> Metadata {
     let mut md = Metadata::default();
     if matches!(kind, Kind::Document | Kind::Other) {
         return md;
@@ -125,7 +126,7 @@ pub fn read_metadata_from(file: &File, kind: Kind, zone: Offset) -> Metadata {
     // A clone shares the descriptor (and position) but can be owned by the readers.
     let result = file
         .try_clone()
-        .and_then(|file| read_into(file, None, zone, &mut md));
+        .and_then(|file| read_into(file, Some(name), zone, &mut md));
     if let Err(error) = result {
         tracing::debug!(%error, "metadata read stopped early");
     }
