@@ -1,46 +1,119 @@
-//! Wiring: opens the catalog, recovers what a crash left, starts the ingest
-//! pipeline and the web server, and drains both on shutdown. Also the one-shot
-//! ingest entry point, so the CLI and tests start things the same way.
+//! Wiring: opens the catalog, the search index and the archive, recovers what
+//! a crash left, starts the ingest pipeline, the derived-data workers and the
+//! web server, and drains them on shutdown. The CLI commands and the tests start
+//! things through here, the same way.
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use anyhow::Context;
+use anyhow::Context as _;
 
+use crate::browse::{self, AssetQuery, Found};
 use crate::catalog::Catalog;
 use crate::config::Config;
+use crate::derived::{self, ImageStore, Wake, Workers};
 use crate::ingest::oneshot::{self, Summary};
 use crate::ingest::pipeline::{self, Status};
 use crate::ingest::Ingestor;
+use crate::search::SearchIndex;
 use crate::web;
 
-/// Opens the catalog and the archive and recovers an interrupted run.
-/// Blocking.
-pub fn open(
-    config: &Arc<Config>,
-    wait_for_space: bool,
-    stop: Arc<AtomicBool>,
-) -> anyhow::Result<Arc<Ingestor>> {
-    for dir in config.inbox.iter().chain([&config.archive, &config.data]) {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
-    let catalog_path = config.catalog_path();
-    let catalog = Catalog::open(&catalog_path)
-        .with_context(|| format!("opening the catalog at {}", catalog_path.display()))?;
-    let ingestor = Ingestor::new(config.clone(), Arc::new(catalog), wait_for_space, stop)
-        .with_context(|| format!("preparing the archive at {}", config.archive.display()))?;
-    ingestor
-        .recover()
-        .context("recovering an interrupted run")?;
-    Ok(Arc::new(ingestor))
+/// Everything a running liputan holds open.
+#[derive(Clone)]
+pub struct Services {
+    pub config: Arc<Config>,
+    pub catalog: Arc<Catalog>,
+    pub ingestor: Arc<Ingestor>,
+    pub index: SearchIndex,
+    pub images: Arc<ImageStore>,
+    pub wake: Arc<Wake>,
 }
 
-/// `liputan ingest`: one pass over `dirs`. Blocking.
+impl Services {
+    /// Opens the catalog, index and archive and recovers an interrupted run.
+    /// Takes the ingest lock (one writer per archive). Blocking.
+    pub fn open(config: &Arc<Config>, wait_for_space: bool, stop: Arc<AtomicBool>) -> anyhow::Result<Services> {
+        for dir in config.inbox.iter().chain([&config.archive, &config.data]) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        }
+        let catalog_path = config.catalog_path();
+        let catalog = Arc::new(
+            Catalog::open(&catalog_path).with_context(|| format!("opening the catalog at {}", catalog_path.display()))?,
+        );
+        let wake = Arc::new(Wake::default());
+        let ingestor = Ingestor::new(config.clone(), catalog.clone(), wait_for_space, stop, wake.clone())
+            .with_context(|| format!("preparing the archive at {}", config.archive.display()))?;
+        ingestor.recover().context("recovering an interrupted run")?;
+        let index_dir = config.index_path();
+        let index = SearchIndex::open(&index_dir).with_context(|| format!("opening the search index at {}", index_dir.display()))?;
+        if index.needs_rebuild() {
+            tracing::warn!("the search index was missing or unreadable; rebuilding it from the catalog");
+            catalog.mark_all_unindexed()?;
+        }
+        let images = Arc::new(ImageStore::new(&config.data, &config.archive));
+        if !crate::media::thumbs::ffmpeg_available() {
+            tracing::warn!("ffmpeg is not installed: videos get a placeholder instead of a poster frame");
+        }
+        Ok(Services { config: config.clone(), catalog, ingestor: Arc::new(ingestor), index, images, wake })
+    }
+
+    /// Starts the workers that make thumbnails and keep the index caught up.
+    pub fn derived_workers(&self) -> Workers {
+        Workers::start(
+            derived::Context {
+                catalog: self.catalog.clone(),
+                images: self.images.clone(),
+                index: self.index.clone(),
+                zone_seconds: self.config.zone.seconds(),
+                wake: self.wake.clone(),
+            },
+            self.config.thumb_workers,
+        )
+    }
+}
+
+/// `liputan ingest`: one pass over `dirs`, thumbnails and index included. Blocking.
 pub fn ingest_once(config: Arc<Config>, dirs: &[PathBuf]) -> anyhow::Result<Summary> {
-    let ingestor = open(&config, false, Arc::new(AtomicBool::new(false)))?;
-    Ok(oneshot::run(ingestor, dirs, config.workers))
+    let services = Services::open(&config, false, Arc::new(AtomicBool::new(false)))?;
+    let workers = services.derived_workers();
+    let mut summary = oneshot::run(services.ingestor.clone(), dirs, config.workers);
+    let started = std::time::Instant::now();
+    workers.finish();
+    summary.seconds += started.elapsed().as_secs_f64();
+    Ok(summary)
+}
+
+/// `liputan reindex`: rebuilds the search index from the catalog and makes any
+/// missing thumbnails. Blocking.
+pub fn reindex(config: Arc<Config>) -> anyhow::Result<(u64, usize)> {
+    let services = Services::open(&config, false, Arc::new(AtomicBool::new(false)))?;
+    let zone = config.zone.seconds();
+    let mut docs = Vec::new();
+    let mut missing = Vec::new();
+    services.catalog.each_asset(1000, &mut |page| {
+        for asset in page {
+            if asset.derived.as_deref() != Some("ok") || !services.images.has(&asset.id) {
+                missing.push(asset.id.clone());
+            }
+            docs.push(derived::search_doc(&asset, zone));
+        }
+        Ok(())
+    })?;
+    let indexed = services.index.rebuild(docs.into_iter()).context("rebuilding the search index")?;
+    services.catalog.mark_all_unindexed()?;
+    services.catalog.reset_derived(&missing)?;
+    // The workers re-mark the index (a cheap pass) and make the missing images.
+    services.derived_workers().finish();
+    Ok((indexed, missing.len()))
+}
+
+/// `liputan search`: the same query as `GET /api/assets`. Blocking.
+pub fn search(config: Arc<Config>, query: &AssetQuery) -> anyhow::Result<Found> {
+    let catalog = Catalog::open(&config.catalog_path()).context("opening the catalog")?;
+    let index = SearchIndex::open_read_only(&config.index_path()).context("opening the search index")?;
+    Ok(browse::find(&catalog, &index, config.zone, query)?)
 }
 
 /// `liputan serve`: runs until `shutdown` completes, on an already bound listener
@@ -51,24 +124,23 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
-    let opened = {
+    let services = {
         let config = config.clone();
-        tokio::task::spawn_blocking(move || open(&config, true, stop)).await?
+        tokio::task::spawn_blocking(move || Services::open(&config, true, stop)).await??
     };
-    let ingestor = opened?;
+    let workers = services.derived_workers();
     let status = Arc::new(Status::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
-    let mut ingest = tokio::spawn(pipeline::run(
-        ingestor.clone(),
-        config.clone(),
-        status.clone(),
-        stop_rx.clone(),
-    ));
+    let mut ingest = tokio::spawn(pipeline::run(services.ingestor.clone(), config.clone(), status.clone(), stop_rx.clone()));
     let state = web::AppState {
-        catalog: ingestor.catalog().clone(),
-        ingestor: ingestor.clone(),
+        config: config.clone(),
+        zone: config.zone,
+        catalog: services.catalog.clone(),
+        ingestor: services.ingestor.clone(),
         status,
+        index: services.index.clone(),
+        images: services.images.clone(),
     };
     let mut http_stop = stop_rx.clone();
     let mut http = tokio::spawn(async move {
@@ -93,6 +165,7 @@ pub async fn serve(
     if !http.is_finished() {
         let _ = http.await;
     }
+    tokio::task::spawn_blocking(move || workers.stop()).await?;
     match early {
         None => {
             tracing::info!("stopped");

@@ -40,6 +40,7 @@ pub struct Config {
     pub delete_source_after_verify: bool,
     pub incomplete_grace: Duration,
     pub workers: usize,
+    pub thumb_workers: usize,
     pub min_free_bytes: u64,
     pub before_minutes: u32,
     pub after_minutes: u32,
@@ -83,6 +84,7 @@ struct IngestSection {
     delete_source_after_verify: bool,
     incomplete_grace_seconds: u64,
     workers: usize,
+    thumb_workers: usize,
     min_free_mb: u64,
 }
 
@@ -187,6 +189,9 @@ impl Config {
         if ingest.workers == 0 || ingest.workers > 64 {
             return Err(("ingest.workers", "must be between 1 and 64".into()));
         }
+        if ingest.thumb_workers == 0 || ingest.thumb_workers > 64 {
+            return Err(("ingest.thumb_workers", "must be between 1 and 64".into()));
+        }
         Ok(Config {
             inbox,
             archive,
@@ -198,10 +203,16 @@ impl Config {
             delete_source_after_verify: ingest.delete_source_after_verify,
             incomplete_grace: Duration::from_secs(ingest.incomplete_grace_seconds),
             workers: ingest.workers,
+            thumb_workers: ingest.thumb_workers,
             min_free_bytes: ingest.min_free_mb.saturating_mul(1024 * 1024),
             before_minutes: file.matching.before_minutes,
             after_minutes: file.matching.after_minutes,
         })
+    }
+
+    /// The search index folder.
+    pub fn index_path(&self) -> PathBuf {
+        self.data.join("index")
     }
 
     /// The catalog database file.

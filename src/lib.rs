@@ -13,11 +13,14 @@
 //! file formats; `app` wires it together; `web` serves HTTP.
 
 pub mod app;
+pub mod browse;
 pub mod catalog;
 pub mod config;
+pub mod derived;
 pub mod error;
 pub mod ingest;
 pub mod media;
+pub mod search;
 pub mod watch;
 pub mod web;
 

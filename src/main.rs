@@ -36,6 +36,35 @@ enum Command {
         #[arg(required = true, value_name = "DIR")]
         dirs: Vec<PathBuf>,
     },
+    /// Search the archive ("*" matches everything), newest capture first.
+    Search {
+        /// Print `{"total": N, "hits": [asset, ...]}`.
+        #[arg(long)]
+        json: bool,
+        /// How many hits to print.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Only this kind: photo, raw, video, audio, document, other.
+        #[arg(long)]
+        kind: Option<String>,
+        /// From this day (YYYY-MM-DD, in the configured zone) or instant (RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// Up to this day (inclusive) or instant.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this leader: gubernur, wakil_gubernur, sekda, kadis, lainnya.
+        #[arg(long)]
+        leader: Option<String>,
+        /// Only this photographer (username).
+        #[arg(long)]
+        photographer: Option<String>,
+        /// Words to look for, in Indonesian.
+        #[arg(required = true, value_name = "QUERY")]
+        query: Vec<String>,
+    },
+    /// Rebuild the search index (and any missing thumbnails) from the catalog.
+    Reindex,
 }
 
 fn main() -> ExitCode {
@@ -51,6 +80,20 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve => serve(config),
         Command::Ingest { json, dirs } => ingest(config, &dirs, json),
+        Command::Search { json, limit, kind, from, to, leader, photographer, query } => {
+            let query = liputan::browse::AssetQuery {
+                q: Some(query.join(" ")),
+                kind,
+                from,
+                to,
+                leader,
+                photographer,
+                per_page: Some(limit),
+                ..Default::default()
+            };
+            search(config, &query, json)
+        }
+        Command::Reindex => reindex(config),
     };
     match result {
         Ok(code) => code,
@@ -106,6 +149,32 @@ async fn shutdown_signal() {
         _ = term.recv() => {}
         _ = tokio::signal::ctrl_c() => {}
     }
+}
+
+fn search(config: Arc<Config>, query: &liputan::browse::AssetQuery, json: bool) -> anyhow::Result<ExitCode> {
+    let found = match liputan::app::search(config, query) {
+        Err(e) if e.downcast_ref::<liputan::Error>().is_some_and(|e| matches!(e, liputan::Error::Invalid(_))) => {
+            eprintln!("liputan: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        other => other?,
+    };
+    let hits: Vec<_> = found.items.iter().map(liputan::browse::AssetView::new).collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "total": found.total, "hits": hits }))?);
+    } else {
+        println!("{} found{}", found.total, if found.total > hits.len() { format!(", first {}", hits.len()) } else { String::new() });
+        for hit in &hits {
+            println!("{}  {:<6} {}  {}", hit.captured_at.as_deref().unwrap_or("-"), hit.kind, hit.archive_path, &hit.id[..12]);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn reindex(config: Arc<Config>) -> anyhow::Result<ExitCode> {
+    let (indexed, thumbnails) = liputan::app::reindex(config)?;
+    println!("indexed {indexed} assets; made thumbnails for {thumbnails} that were missing");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn ingest(config: Arc<Config>, dirs: &[PathBuf], json: bool) -> anyhow::Result<ExitCode> {

@@ -14,8 +14,14 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::error::{Error, IoContext, Result};
 use crate::media::{Kind, Metadata};
 
+mod assets;
+pub use assets::{AssetRecord, Derivation};
+
 /// Migrations in order; `PRAGMA user_version` is the count applied.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_init.sql"),
+    include_str!("migrations/0002_derived.sql"),
+];
 
 /// The catalog handle. Cheap to share behind an `Arc`.
 pub struct Catalog {

@@ -124,6 +124,8 @@ pub struct Ingestor {
     catalog: Arc<Catalog>,
     staging: PathBuf,
     pub gate: DiskGate,
+    /// Rung after each commit, so derived data follows at once.
+    wake: Arc<crate::derived::Wake>,
     /// Held for the Ingestor's life: recovery must never run while another
     /// process is mid-copy in the same archive.
     _lock: std::fs::File,
@@ -136,6 +138,7 @@ impl Ingestor {
         catalog: Arc<Catalog>,
         wait_for_space: bool,
         stop: Arc<AtomicBool>,
+        wake: Arc<crate::derived::Wake>,
     ) -> Result<Ingestor> {
         let lock = store::lock_exclusive(&config.data.join("ingest.lock"))?;
         let staging = config.archive.join(".staging");
@@ -151,6 +154,7 @@ impl Ingestor {
             catalog,
             staging,
             gate,
+            wake,
             _lock: lock,
         })
     }
@@ -376,6 +380,7 @@ impl Ingestor {
                 }
             }
             self.catalog.commit_placed(&asset.id, Some(seen))?;
+            self.wake.ring();
             self.delete_source_if_configured(&asset.id, source, stat)?;
             return Ok(Outcome::Archived {
                 id: asset.id,

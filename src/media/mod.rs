@@ -12,6 +12,7 @@ pub mod integrity;
 pub mod kind;
 pub mod metadata;
 pub mod synth;
+pub mod thumbs;
 
 mod bmff;
 mod bytes;

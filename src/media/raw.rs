@@ -98,7 +98,7 @@ fn read_prefix(file: &mut File, cap: u64, format: Format) -> io::Result<Vec<u8>>
 
 /// Calls `visit` for each IFD of the main chain and each of their SubIFDs (one level),
 /// at most [`MAX_IFDS`] of each and never the same offset twice.
-fn walk_ifds(tiff: &Tiff<'_>, ifd0: usize, mut visit: impl FnMut(usize)) {
+pub(crate) fn walk_ifds(tiff: &Tiff<'_>, ifd0: usize, mut visit: impl FnMut(usize)) {
     let mut seen = Vec::new();
     let mut next = Some(ifd0);
     for _ in 0..MAX_IFDS {

@@ -1,0 +1,238 @@
+//! Reading assets back: one record type for the API, the search index and the
+//! derived-image workers, and the catalog-as-work-queue queries that keep
+//! thumbnails and the index caught up.
+
+use std::path::PathBuf;
+
+use rusqlite::{params, params_from_iter, OptionalExtension};
+
+use super::{path_of, Catalog};
+use crate::error::Result;
+
+/// Everything the catalog holds about one archived asset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetRecord {
+    pub id: String,
+    pub size: u64,
+    pub kind: String,
+    pub file_name: String,
+    pub archive_path: PathBuf,
+    pub damaged: Option<String>,
+    pub captured_at_ms: Option<i64>,
+    pub captured_offset: Option<i32>,
+    pub time_source: Option<String>,
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub serial: Option<String>,
+    pub lens: Option<String>,
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
+    pub orientation: Option<u16>,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub duration_ms: Option<u64>,
+    pub drop_folder: Option<String>,
+    pub photographer: Option<String>,
+    pub assignment_id: Option<i64>,
+    pub match_reason: Option<String>,
+    /// `None` until thumbnails were attempted; `ok` or `placeholder`.
+    pub derived: Option<String>,
+    pub derive_error: Option<String>,
+    /// The version the index should see.
+    pub version: i64,
+}
+
+impl AssetRecord {
+    /// "Make Model", without the make repeated when the model already names it
+    /// ("Canon Canon EOS 450D" -> "Canon EOS 450D").
+    pub fn camera(&self) -> Option<String> {
+        match (self.make.as_deref(), self.model.as_deref()) {
+            (Some(make), Some(model)) => {
+                let first = make.split_whitespace().next().unwrap_or(make);
+                if model.to_lowercase().starts_with(&first.to_lowercase()) {
+                    Some(model.to_owned())
+                } else {
+                    Some(format!("{make} {model}"))
+                }
+            }
+            (Some(one), None) | (None, Some(one)) => Some(one.to_owned()),
+            (None, None) => None,
+        }
+    }
+}
+
+const COLUMNS: &str = "id, size, kind, file_name, archive_path, damaged, captured_at_ms, captured_offset,
+    time_source, make, model, serial, lens, lat, lon, orientation, width, height, duration_ms,
+    drop_folder, photographer, assignment_id, match_reason, derived, derive_error, version";
+
+fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AssetRecord> {
+    Ok(AssetRecord {
+        id: row.get(0)?,
+        size: row.get::<_, i64>(1)? as u64,
+        kind: row.get(2)?,
+        file_name: row.get(3)?,
+        archive_path: path_of(row.get(4)?),
+        damaged: row.get(5)?,
+        captured_at_ms: row.get(6)?,
+        captured_offset: row.get(7)?,
+        time_source: row.get(8)?,
+        make: row.get(9)?,
+        model: row.get(10)?,
+        serial: row.get(11)?,
+        lens: row.get(12)?,
+        lat: row.get(13)?,
+        lon: row.get(14)?,
+        orientation: row.get(15)?,
+        width: row.get(16)?,
+        height: row.get(17)?,
+        duration_ms: row.get::<_, Option<i64>>(18)?.map(|d| d as u64),
+        drop_folder: row.get(19)?,
+        photographer: row.get(20)?,
+        assignment_id: row.get(21)?,
+        match_reason: row.get(22)?,
+        derived: row.get(23)?,
+        derive_error: row.get(24)?,
+        version: row.get(25)?,
+    })
+}
+
+/// The outcome of making an asset's thumbnail and preview.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Derivation {
+    Made,
+    /// No image could be made; the panel shows a placeholder. The reason is kept.
+    Placeholder(String),
+}
+
+impl Catalog {
+    /// One archived asset.
+    pub fn asset(&self, id: &str) -> Result<Option<AssetRecord>> {
+        let conn = self.conn();
+        let sql = format!("SELECT {COLUMNS} FROM assets WHERE id = ?1 AND status = 'archived'");
+        let row = conn.prepare_cached(&sql)?.query_row([id], record).optional()?;
+        Ok(row)
+    }
+
+    /// Archived assets for `ids`, in the order given; unknown ids are skipped.
+    /// One query, however many ids (search results are never fetched one by one).
+    pub fn assets(&self, ids: &[String]) -> Result<Vec<AssetRecord>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let conn = self.conn();
+        let mut found = std::collections::HashMap::with_capacity(ids.len());
+        // SQLite caps bound parameters; page through long lists.
+        for chunk in ids.chunks(500) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let sql = format!("SELECT {COLUMNS} FROM assets WHERE status = 'archived' AND id IN ({marks})");
+            let mut stmt = conn.prepare(&sql)?;
+            for row in stmt.query_map(params_from_iter(chunk), record)? {
+                let row = row?;
+                found.insert(row.id.clone(), row);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| found.remove(id)).collect())
+    }
+
+    /// Visits every archived asset in pages of `page` rows (bounded memory).
+    pub fn each_asset(&self, page: usize, visit: &mut dyn FnMut(Vec<AssetRecord>) -> Result<()>) -> Result<()> {
+        let mut after = String::new();
+        loop {
+            let rows: Vec<AssetRecord> = {
+                let conn = self.conn();
+                let sql = format!("SELECT {COLUMNS} FROM assets WHERE status = 'archived' AND id > ?1 ORDER BY id LIMIT ?2");
+                let mut stmt = conn.prepare_cached(&sql)?;
+                let rows = stmt.query_map(params![after, page as i64], record)?;
+                rows.collect::<rusqlite::Result<_>>()?
+            };
+            let Some(last) = rows.last() else { return Ok(()) };
+            after = last.id.clone();
+            visit(rows)?;
+        }
+    }
+
+    /// Assets whose thumbnail and preview are still to be made, oldest first.
+    pub fn to_derive(&self, limit: usize) -> Result<Vec<AssetRecord>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assets WHERE derived IS NULL AND status = 'archived' ORDER BY ingested_at_ms LIMIT ?1"
+        );
+        let rows = conn.prepare_cached(&sql)?.query_map([limit as i64], record)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Records the outcome of making derived images.
+    pub fn set_derived(&self, id: &str, outcome: &Derivation) -> Result<()> {
+        let (state, error) = match outcome {
+            Derivation::Made => ("ok", None),
+            Derivation::Placeholder(reason) => ("placeholder", Some(reason.as_str())),
+        };
+        self.conn()
+            .prepare_cached("UPDATE assets SET derived = ?2, derive_error = ?3 WHERE id = ?1")?
+            .execute(params![id, state, error])?;
+        Ok(())
+    }
+
+    /// Forgets derived-image outcomes for the given assets, so they are made again.
+    pub fn reset_derived(&self, ids: &[String]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for id in ids {
+            tx.prepare_cached("UPDATE assets SET derived = NULL, derive_error = NULL WHERE id = ?1")?.execute([id])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Assets the index has not seen in their current version, oldest first.
+    pub fn to_index(&self, limit: usize) -> Result<Vec<AssetRecord>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assets WHERE indexed_version < version AND status = 'archived'
+             ORDER BY ingested_at_ms LIMIT ?1"
+        );
+        let rows = conn.prepare_cached(&sql)?.query_map([limit as i64], record)?.collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Notes that the index has committed these versions. A row changed since
+    /// (a newer version) stays due.
+    pub fn mark_indexed(&self, done: &[(String, i64)]) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        for (id, version) in done {
+            tx.prepare_cached("UPDATE assets SET indexed_version = ?2 WHERE id = ?1 AND version >= ?2")?
+                .execute(params![id, version])?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Marks every asset as needing indexing (the index was rebuilt or lost).
+    pub fn mark_all_unindexed(&self) -> Result<()> {
+        self.conn().execute("UPDATE assets SET indexed_version = 0", [])?;
+        Ok(())
+    }
+
+    /// Asks for an asset to be indexed again (after an edit).
+    pub fn touch(&self, id: &str) -> Result<()> {
+        self.conn().execute("UPDATE assets SET version = version + 1 WHERE id = ?1", [id])?;
+        Ok(())
+    }
+
+    /// How much derived work is waiting: (thumbnails, index).
+    pub fn backlog(&self) -> Result<(u64, u64)> {
+        let conn = self.conn();
+        let derive: i64 = conn.query_row(
+            "SELECT count(*) FROM assets WHERE derived IS NULL AND status = 'archived'",
+            [],
+            |r| r.get(0),
+        )?;
+        let index: i64 = conn.query_row(
+            "SELECT count(*) FROM assets WHERE indexed_version < version AND status = 'archived'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok((derive as u64, index as u64))
+    }
+}
