@@ -22,7 +22,7 @@ fn a_killed_ingest_resumes_with_every_file_archived_exactly_once() {
     // Kill at later and later moments (mid-copy, mid-rename, mid-commit) until a
     // run gets through on its own; each run resumes what the last one left.
     let mut killed_mid_run = 0;
-    for round in 0..20u64 {
+    for round in 0..60u64 {
         let mut child = env
             .liputan()
             .args(["ingest", "--json"])
@@ -30,7 +30,7 @@ fn a_killed_ingest_resumes_with_every_file_archived_exactly_once() {
             .stdout(std::process::Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(40 + round * 40));
+        std::thread::sleep(Duration::from_millis(100 + round * 60));
         if child.try_wait().unwrap().is_some() {
             break;
         }

@@ -59,7 +59,8 @@ pub struct Derived {
 /// Why no derived image could be made. Each message is readable by a person in the panel.
 #[derive(Debug, thiserror::Error)]
 pub enum ThumbError {
-    #[error("image is {width}x{height} pixels: {reason}")]
+    /// `width` and `height` are 0 when the decoder refused before telling them.
+    #[error("image is too large{}: {reason}", dimensions(*width, *height))]
     TooLarge {
         width: u64,
         height: u64,
@@ -83,6 +84,14 @@ pub enum ThumbError {
         #[source]
         source: io::Error,
     },
+}
+
+fn dimensions(width: u64, height: u64) -> String {
+    if width == 0 || height == 0 {
+        String::new()
+    } else {
+        format!(" ({width}x{height} pixels)")
+    }
 }
 
 impl ThumbError {

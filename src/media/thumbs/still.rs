@@ -21,21 +21,12 @@ pub(super) fn decode<R: BufRead + Seek>(
     let mut image_limits = image::Limits::default();
     image_limits.max_alloc = Some(limits.max_alloc);
     reader.limits(image_limits);
-    let decoder = reader
-        .into_decoder()
-        .map_err(|e| ThumbError::Undecodable(e.to_string()))?;
+    let decoder = reader.into_decoder().map_err(|e| image_error(e, 0, 0))?;
     let (w, h) = decoder.dimensions();
     // The decoder's own buffer, then our RGB8 copy of it.
     let needed = decoder.total_bytes().saturating_add(u64::from(w) * u64::from(h) * 3);
     check_size(w, h, needed, limits)?;
-    let image = DynamicImage::from_decoder(decoder).map_err(|e| match e {
-        image::ImageError::Limits(l) => ThumbError::TooLarge {
-            width: w.into(),
-            height: h.into(),
-            reason: l.to_string(),
-        },
-        other => ThumbError::Undecodable(other.to_string()),
-    })?;
+    let image = DynamicImage::from_decoder(decoder).map_err(|e| image_error(e, w, h))?;
     let rgb = if image.color().has_alpha() {
         on_white(image)
     } else {
@@ -61,4 +52,16 @@ fn on_white(image: DynamicImage) -> Vec<u8> {
             [r, g, b].map(|c| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8)
         })
         .collect()
+}
+
+/// `image`'s limit errors are ours too; the rest is the file's fault.
+fn image_error(e: image::ImageError, width: u32, height: u32) -> ThumbError {
+    match e {
+        image::ImageError::Limits(l) => ThumbError::TooLarge {
+            width: width.into(),
+            height: height.into(),
+            reason: l.to_string(),
+        },
+        other => ThumbError::Undecodable(other.to_string()),
+    }
 }
