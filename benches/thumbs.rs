@@ -66,7 +66,10 @@ fn generate(dir: &Path, count: usize, seed: u64) -> Result<()> {
                             return Ok(());
                         }
                         let path = folder.join(format!("IMG_{:04}.JPG", i + 1));
-                        std::fs::write(&path, camera_jpeg(seed.wrapping_mul(100_003) + i as u64, i)?)?;
+                        std::fs::write(
+                            &path,
+                            camera_jpeg(seed.wrapping_mul(100_003) + i as u64, i)?,
+                        )?;
                     }
                 })
             })
@@ -115,7 +118,11 @@ fn pixels(seed: u64) -> Vec<u8> {
             let blob = (((x / 37) ^ (y / 53)) & 31) as u8;
             out.push(g.wrapping_add(blob).wrapping_add(luma + n[1] % 4));
             out.push((g / 2 + 40).wrapping_add(luma + n[2] % 4));
-            out.push((200 - g / 2).wrapping_sub(blob).wrapping_add(luma + n[3] % 4));
+            out.push(
+                (200 - g / 2)
+                    .wrapping_sub(blob)
+                    .wrapping_add(luma + n[3] % 4),
+            );
         }
     }
     out
@@ -152,9 +159,15 @@ fn exif(index: usize) -> Result<Vec<u8>> {
         (Tag::LensModel, ascii("RF24-105mm F4 L IS USM")),
         (Tag::GPSVersionID, Value::Byte(vec![2, 3, 0, 0])),
         (Tag::GPSLatitudeRef, ascii("N")),
-        (Tag::GPSLatitude, Value::Rational(vec![r(2, 1), r(50, 1), r(3600, 1000)])),
+        (
+            Tag::GPSLatitude,
+            Value::Rational(vec![r(2, 1), r(50, 1), r(3600, 1000)]),
+        ),
         (Tag::GPSLongitudeRef, ascii("E")),
-        (Tag::GPSLongitude, Value::Rational(vec![r(117, 1), r(22, 1), r(1200, 1000)])),
+        (
+            Tag::GPSLongitude,
+            Value::Rational(vec![r(117, 1), r(22, 1), r(1200, 1000)]),
+        ),
     ];
     let fields: Vec<Field> = fields
         .into_iter()

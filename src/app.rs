@@ -16,7 +16,8 @@ use crate::config::Config;
 use crate::derived::{self, ImageStore, Wake, Workers};
 use crate::ingest::oneshot::{self, Summary};
 use crate::ingest::pipeline::{self, Status};
-use crate::ingest::Ingestor;
+use crate::ingest::{refile, Ingestor};
+use crate::schedule::tagger::Tagger;
 use crate::search::SearchIndex;
 use crate::web;
 
@@ -29,34 +30,64 @@ pub struct Services {
     pub index: SearchIndex,
     pub images: Arc<ImageStore>,
     pub wake: Arc<Wake>,
+    pub tagger: Arc<Tagger>,
 }
 
 impl Services {
     /// Opens the catalog, index and archive and recovers an interrupted run.
     /// Takes the ingest lock (one writer per archive). Blocking.
-    pub fn open(config: &Arc<Config>, wait_for_space: bool, stop: Arc<AtomicBool>) -> anyhow::Result<Services> {
+    pub fn open(
+        config: &Arc<Config>,
+        wait_for_space: bool,
+        stop: Arc<AtomicBool>,
+    ) -> anyhow::Result<Services> {
         for dir in config.inbox.iter().chain([&config.archive, &config.data]) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
         let catalog_path = config.catalog_path();
         let catalog = Arc::new(
-            Catalog::open(&catalog_path).with_context(|| format!("opening the catalog at {}", catalog_path.display()))?,
+            Catalog::open(&catalog_path)
+                .with_context(|| format!("opening the catalog at {}", catalog_path.display()))?,
         );
         let wake = Arc::new(Wake::default());
-        let ingestor = Ingestor::new(config.clone(), catalog.clone(), wait_for_space, stop, wake.clone())
-            .with_context(|| format!("preparing the archive at {}", config.archive.display()))?;
-        ingestor.recover().context("recovering an interrupted run")?;
+        let tagger = Arc::new(Tagger::new(catalog.clone(), config));
+        let ingestor = Ingestor::new(
+            config.clone(),
+            catalog.clone(),
+            wait_for_space,
+            stop,
+            wake.clone(),
+            tagger.clone(),
+        )
+        .with_context(|| format!("preparing the archive at {}", config.archive.display()))?;
+        ingestor
+            .recover()
+            .context("recovering an interrupted run")?;
+        refile::recover(&catalog, &config.archive).context("recovering interrupted re-filings")?;
         let index_dir = config.index_path();
-        let index = SearchIndex::open(&index_dir).with_context(|| format!("opening the search index at {}", index_dir.display()))?;
+        let index = SearchIndex::open(&index_dir)
+            .with_context(|| format!("opening the search index at {}", index_dir.display()))?;
         if index.needs_rebuild() {
-            tracing::warn!("the search index was missing or unreadable; rebuilding it from the catalog");
+            tracing::warn!(
+                "the search index was missing or unreadable; rebuilding it from the catalog"
+            );
             catalog.mark_all_unindexed()?;
         }
         let images = Arc::new(ImageStore::new(&config.data, &config.archive));
         if !crate::media::thumbs::ffmpeg_available() {
-            tracing::warn!("ffmpeg is not installed: videos get a placeholder instead of a poster frame");
+            tracing::warn!(
+                "ffmpeg is not installed: videos get a placeholder instead of a poster frame"
+            );
         }
-        Ok(Services { config: config.clone(), catalog, ingestor: Arc::new(ingestor), index, images, wake })
+        Ok(Services {
+            config: config.clone(),
+            catalog,
+            ingestor: Arc::new(ingestor),
+            index,
+            images,
+            wake,
+            tagger,
+        })
     }
 
     /// Starts the workers that make thumbnails and keep the index caught up.
@@ -93,15 +124,23 @@ pub fn reindex(config: Arc<Config>) -> anyhow::Result<(u64, usize)> {
     let mut docs = Vec::new();
     let mut missing = Vec::new();
     services.catalog.each_asset(1000, &mut |page| {
+        let contexts = derived::doc_contexts(&services.catalog, &page)?;
         for asset in page {
             if asset.derived.as_deref() != Some("ok") || !services.images.has(&asset.id) {
                 missing.push(asset.id.clone());
             }
-            docs.push(derived::search_doc(&asset, zone));
+            docs.push(derived::search_doc(
+                &asset,
+                zone,
+                asset.assignment_id.and_then(|id| contexts.get(&id)),
+            ));
         }
         Ok(())
     })?;
-    let indexed = services.index.rebuild(docs.into_iter()).context("rebuilding the search index")?;
+    let indexed = services
+        .index
+        .rebuild(docs.into_iter())
+        .context("rebuilding the search index")?;
     services.catalog.mark_all_unindexed()?;
     services.catalog.reset_derived(&missing)?;
     // The workers re-mark the index (a cheap pass) and make the missing images.
@@ -112,7 +151,8 @@ pub fn reindex(config: Arc<Config>) -> anyhow::Result<(u64, usize)> {
 /// `liputan search`: the same query as `GET /api/assets`. Blocking.
 pub fn search(config: Arc<Config>, query: &AssetQuery) -> anyhow::Result<Found> {
     let catalog = Catalog::open(&config.catalog_path()).context("opening the catalog")?;
-    let index = SearchIndex::open_read_only(&config.index_path()).context("opening the search index")?;
+    let index =
+        SearchIndex::open_read_only(&config.index_path()).context("opening the search index")?;
     Ok(browse::find(&catalog, &index, config.zone, query)?)
 }
 
@@ -132,7 +172,12 @@ pub async fn serve(
     let status = Arc::new(Status::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
-    let mut ingest = tokio::spawn(pipeline::run(services.ingestor.clone(), config.clone(), status.clone(), stop_rx.clone()));
+    let mut ingest = tokio::spawn(pipeline::run(
+        services.ingestor.clone(),
+        config.clone(),
+        status.clone(),
+        stop_rx.clone(),
+    ));
     let state = web::AppState {
         config: config.clone(),
         zone: config.zone,
@@ -141,6 +186,7 @@ pub async fn serve(
         status,
         index: services.index.clone(),
         images: services.images.clone(),
+        tagger: services.tagger.clone(),
     };
     let mut http_stop = stop_rx.clone();
     let mut http = tokio::spawn(async move {

@@ -39,25 +39,43 @@ pub struct Found {
 }
 
 /// Runs `query` against the index, then fetches the records from the catalog.
-pub fn find(catalog: &Catalog, index: &SearchIndex, zone: jiff::tz::Offset, query: &AssetQuery) -> Result<Found> {
+pub fn find(
+    catalog: &Catalog,
+    index: &SearchIndex,
+    zone: jiff::tz::Offset,
+    query: &AssetQuery,
+) -> Result<Found> {
     let search = to_search(query, zone)?;
-    let hits = index.search(&search).map_err(|e| Error::Invalid(format!("q: {e}")))?;
+    let hits = index.search(&search)?;
     let items = catalog.assets(&hits.ids)?;
-    Ok(Found { total: hits.total, items })
+    Ok(Found {
+        total: hits.total,
+        items,
+    })
 }
 
 /// Checks and converts the parameters; errors name the parameter.
 pub fn to_search(query: &AssetQuery, zone: jiff::tz::Offset) -> Result<SearchQuery> {
     let per_page = query.per_page.unwrap_or(DEFAULT_PER_PAGE);
     if per_page == 0 || per_page > MAX_PER_PAGE {
-        return Err(Error::Invalid(format!("per_page: must be between 1 and {MAX_PER_PAGE}")));
+        return Err(Error::Invalid(format!(
+            "per_page: must be between 1 and {MAX_PER_PAGE}"
+        )));
     }
     let page = query.page.unwrap_or(1);
     if page == 0 {
         return Err(Error::Invalid("page: pages count from 1".into()));
     }
-    let from_ms = query.from.as_deref().map(|v| bound(v, zone, Edge::Start, "from")).transpose()?;
-    let to_ms = query.to.as_deref().map(|v| bound(v, zone, Edge::End, "to")).transpose()?;
+    let from_ms = query
+        .from
+        .as_deref()
+        .map(|v| bound(v, zone, Edge::Start, "from"))
+        .transpose()?;
+    let to_ms = query
+        .to
+        .as_deref()
+        .map(|v| bound(v, zone, Edge::End, "to"))
+        .transpose()?;
     if let (Some(from), Some(to)) = (from_ms, to_ms) {
         if from > to {
             return Err(Error::Invalid("to: must not be before from".into()));
@@ -65,7 +83,9 @@ pub fn to_search(query: &AssetQuery, zone: jiff::tz::Offset) -> Result<SearchQue
     }
     if let Some(kind) = query.kind.as_deref() {
         if kind.parse::<crate::media::Kind>().is_err() {
-            return Err(Error::Invalid(format!("kind: {kind:?} is not one of photo, raw, video, audio, document, other")));
+            return Err(Error::Invalid(format!(
+                "kind: {kind:?} is not one of photo, raw, video, audio, document, other"
+            )));
         }
     }
     if let Some(month) = query.month {
@@ -101,9 +121,19 @@ enum Edge {
 fn bound(value: &str, zone: jiff::tz::Offset, edge: Edge, name: &str) -> Result<i64> {
     // jiff would also read the date part of a full timestamp: only a bare date is a day.
     let bare_date = value.len() == 10;
-    if let Some(date) = value.parse::<jiff::civil::Date>().ok().filter(|_| bare_date) {
-        let day = if edge == Edge::Start { date } else { date.tomorrow().map_err(|e| Error::Invalid(format!("{name}: {e}")))? };
-        let start = zone.to_timestamp(day.to_datetime(jiff::civil::Time::midnight()))
+    if let Some(date) = value
+        .parse::<jiff::civil::Date>()
+        .ok()
+        .filter(|_| bare_date)
+    {
+        let day = if edge == Edge::Start {
+            date
+        } else {
+            date.tomorrow()
+                .map_err(|e| Error::Invalid(format!("{name}: {e}")))?
+        };
+        let start = zone
+            .to_timestamp(day.to_datetime(jiff::civil::Time::midnight()))
             .map_err(|e| Error::Invalid(format!("{name}: {e}")))?;
         let ms = start.as_millisecond();
         return Ok(if edge == Edge::End { ms - 1 } else { ms });
@@ -111,7 +141,11 @@ fn bound(value: &str, zone: jiff::tz::Offset, edge: Edge, name: &str) -> Result<
     value
         .parse::<jiff::Timestamp>()
         .map(|t| t.as_millisecond())
-        .map_err(|_| Error::Invalid(format!("{name}: {value:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 time")))
+        .map_err(|_| {
+            Error::Invalid(format!(
+                "{name}: {value:?} is neither a date (YYYY-MM-DD) nor an RFC 3339 time"
+            ))
+        })
 }
 
 /// The contract's asset object.
@@ -200,7 +234,13 @@ mod tests {
     fn dates_are_whole_days_in_the_zone_and_instants_pass_through() {
         let from = bound("2026-11-26", wita(), Edge::Start, "from").unwrap();
         let to = bound("2026-11-26", wita(), Edge::End, "to").unwrap();
-        assert_eq!(from, "2026-11-25T16:00:00Z".parse::<jiff::Timestamp>().unwrap().as_millisecond());
+        assert_eq!(
+            from,
+            "2026-11-25T16:00:00Z"
+                .parse::<jiff::Timestamp>()
+                .unwrap()
+                .as_millisecond()
+        );
         assert_eq!(to - from, 24 * 3600 * 1000 - 1);
         let instant = bound("2026-11-26T09:00:00+08:00", wita(), Edge::Start, "from").unwrap();
         assert_eq!(instant, from + 9 * 3600 * 1000);
@@ -212,12 +252,51 @@ mod tests {
             let err = to_search(&q, wita()).unwrap_err().to_string();
             assert!(err.starts_with(name), "{err}");
         };
-        bad(AssetQuery { per_page: Some(501), ..Default::default() }, "per_page");
-        bad(AssetQuery { page: Some(0), ..Default::default() }, "page");
-        bad(AssetQuery { from: Some("26/11/2026".into()), ..Default::default() }, "from");
-        bad(AssetQuery { from: Some("2026-11-27".into()), to: Some("2026-11-26".into()), ..Default::default() }, "to");
-        bad(AssetQuery { kind: Some("foto".into()), ..Default::default() }, "kind");
-        let ok = to_search(&AssetQuery { page: Some(3), per_page: Some(20), ..Default::default() }, wita()).unwrap();
+        bad(
+            AssetQuery {
+                per_page: Some(501),
+                ..Default::default()
+            },
+            "per_page",
+        );
+        bad(
+            AssetQuery {
+                page: Some(0),
+                ..Default::default()
+            },
+            "page",
+        );
+        bad(
+            AssetQuery {
+                from: Some("26/11/2026".into()),
+                ..Default::default()
+            },
+            "from",
+        );
+        bad(
+            AssetQuery {
+                from: Some("2026-11-27".into()),
+                to: Some("2026-11-26".into()),
+                ..Default::default()
+            },
+            "to",
+        );
+        bad(
+            AssetQuery {
+                kind: Some("foto".into()),
+                ..Default::default()
+            },
+            "kind",
+        );
+        let ok = to_search(
+            &AssetQuery {
+                page: Some(3),
+                per_page: Some(20),
+                ..Default::default()
+            },
+            wita(),
+        )
+        .unwrap();
         assert_eq!((ok.offset, ok.limit), (40, 20));
     }
 }

@@ -61,7 +61,11 @@ pub struct ImageStore {
 
 impl ImageStore {
     pub fn new(data: &Path, archive: &Path) -> ImageStore {
-        ImageStore { data: data.to_owned(), archive: archive.to_owned(), limits: Limits::default() }
+        ImageStore {
+            data: data.to_owned(),
+            archive: archive.to_owned(),
+            limits: Limits::default(),
+        }
     }
 
     /// The file for `id` (a blake3 hex string) at `size`; `None` for a malformed id.
@@ -73,7 +77,12 @@ impl ImageStore {
             Size::Thumb => "thumbs",
             Size::Preview => "previews",
         };
-        Some(self.data.join(folder).join(&id[..2]).join(format!("{id}.jpg")))
+        Some(
+            self.data
+                .join(folder)
+                .join(&id[..2])
+                .join(format!("{id}.jpg")),
+        )
     }
 
     /// Makes and stores both images for one asset. A file that cannot be
@@ -81,26 +90,36 @@ impl ImageStore {
     pub fn make(&self, asset: &AssetRecord) -> Result<Derivation> {
         let kind: Kind = asset.kind.parse().unwrap_or(Kind::Other);
         if !matches!(kind, Kind::Photo | Kind::Raw | Kind::Video) {
-            return Ok(Derivation::Placeholder(format!("no thumbnail for a {kind} file")));
+            return Ok(Derivation::Placeholder(format!(
+                "no thumbnail for a {kind} file"
+            )));
         }
         let source = self.archive.join(&asset.archive_path);
         let derived = match thumbs::derive(&source, kind, asset.orientation, &self.limits) {
             Ok(derived) => derived,
             Err(e) => return Ok(Derivation::Placeholder(e.to_string())),
         };
-        let (Some(thumb_path), Some(preview_path)) = (self.path(&asset.id, Size::Thumb), self.path(&asset.id, Size::Preview)) else {
+        let (Some(thumb_path), Some(preview_path)) = (
+            self.path(&asset.id, Size::Thumb),
+            self.path(&asset.id, Size::Preview),
+        ) else {
             return Ok(Derivation::Placeholder("malformed asset id".into()));
         };
         write_atomic(&thumb_path, &derived.thumb)?;
         // A small source needs no preview: the thumbnail's source is small too, so
         // the preview is the thumbnail.
-        write_atomic(&preview_path, derived.preview.as_deref().unwrap_or(&derived.thumb))?;
+        write_atomic(
+            &preview_path,
+            derived.preview.as_deref().unwrap_or(&derived.thumb),
+        )?;
         Ok(Derivation::Made)
     }
 
     /// True when both images of a made asset are on disk.
     pub fn has(&self, id: &str) -> bool {
-        [Size::Thumb, Size::Preview].iter().all(|s| self.path(id, *s).is_some_and(|p| p.is_file()))
+        [Size::Thumb, Size::Preview]
+            .iter()
+            .all(|s| self.path(id, *s).is_some_and(|p| p.is_file()))
     }
 }
 
@@ -113,8 +132,49 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).at("renaming into place", path)
 }
 
+/// The schedule facts an asset's index document carries.
+#[derive(Debug, Clone, Default)]
+pub struct DocContext {
+    pub assignment_title: Option<String>,
+    pub event_title: Option<String>,
+    pub leader: Option<String>,
+    pub place: Option<String>,
+}
+
+/// Looks up the assignment and event of each tagged asset (once per assignment).
+pub fn doc_contexts(
+    catalog: &Catalog,
+    assets: &[AssetRecord],
+) -> Result<std::collections::HashMap<i64, DocContext>> {
+    let mut out = std::collections::HashMap::new();
+    for id in assets.iter().filter_map(|a| a.assignment_id) {
+        if out.contains_key(&id) {
+            continue;
+        }
+        let event = match catalog.assignment(id)? {
+            Some(a) => catalog.event(a.event_id)?,
+            None => None,
+        };
+        let context = event
+            .map(|e| DocContext {
+                assignment_title: Some(e.title.clone()),
+                event_title: Some(e.title.clone()),
+                leader: Some(crate::schedule::name_of(&e.leader)),
+                place: Some(e.location.clone()),
+            })
+            .unwrap_or_default();
+        out.insert(id, context);
+    }
+    Ok(out)
+}
+
 /// Builds the index document for an asset.
-pub fn search_doc(asset: &AssetRecord, zone_seconds: i32) -> SearchDoc {
+pub fn search_doc(
+    asset: &AssetRecord,
+    zone_seconds: i32,
+    context: Option<&DocContext>,
+) -> SearchDoc {
+    let context = context.cloned().unwrap_or_default();
     SearchDoc {
         id: asset.id.clone(),
         kind: asset.kind.clone(),
@@ -126,10 +186,10 @@ pub fn search_doc(asset: &AssetRecord, zone_seconds: i32) -> SearchDoc {
         photographer: asset.photographer.clone(),
         drop_folder: asset.drop_folder.clone(),
         assignment_id: asset.assignment_id,
-        assignment_title: None,
-        event_title: None,
-        leader: None,
-        place: None,
+        assignment_title: context.assignment_title,
+        event_title: context.event_title,
+        leader: context.leader,
+        place: context.place,
         caption: None,
         keywords: Vec::new(),
         status: status_of(asset).to_owned(),
@@ -175,14 +235,23 @@ impl Workers {
         let threads = vec![
             spawn("derive", {
                 let (ctx, stop, finish) = (ctx.clone(), stop.clone(), finish.clone());
-                move || run_loop(&ctx.wake, &stop, &finish, || derive_round(&ctx, derive_threads.max(1)))
+                move || {
+                    run_loop(&ctx.wake, &stop, &finish, || {
+                        derive_round(&ctx, derive_threads.max(1))
+                    })
+                }
             }),
             spawn("index", {
                 let (ctx, stop, finish) = (ctx.clone(), stop.clone(), finish.clone());
                 move || run_loop(&ctx.wake, &stop, &finish, || index_round(&ctx))
             }),
         ];
-        Workers { stop, finish, wake: ctx.wake, threads }
+        Workers {
+            stop,
+            finish,
+            wake: ctx.wake,
+            threads,
+        }
     }
 
     /// Lets the workers run out of work, then joins them.
@@ -206,11 +275,19 @@ impl Workers {
 }
 
 fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new().name(name.into()).spawn(body).expect("spawning a derived-data thread")
+    std::thread::Builder::new()
+        .name(name.into())
+        .spawn(body)
+        .expect("spawning a derived-data thread")
 }
 
 /// Runs `round` until stopped; sleeps on the doorbell when a round found nothing.
-fn run_loop(wake: &Wake, stop: &AtomicBool, finish: &AtomicBool, mut round: impl FnMut() -> Result<usize>) {
+fn run_loop(
+    wake: &Wake,
+    stop: &AtomicBool,
+    finish: &AtomicBool,
+    mut round: impl FnMut() -> Result<usize>,
+) {
     while !stop.load(Ordering::Relaxed) {
         match round() {
             Ok(0) if finish.load(Ordering::Relaxed) => return,
@@ -237,10 +314,19 @@ fn derive_round(ctx: &Context, threads: usize) -> Result<usize> {
                 scope.spawn(|| -> Result<()> {
                     loop {
                         let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(asset) = batch.get(i) else { return Ok(()) };
+                        let Some(asset) = batch.get(i) else {
+                            return Ok(());
+                        };
                         // A decoder panic on one hostile file must not stop the others.
-                        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| ctx.images.make(asset)))
-                            .unwrap_or_else(|_| Ok(Derivation::Placeholder("internal error while decoding".into())))?;
+                        let outcome =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                ctx.images.make(asset)
+                            }))
+                            .unwrap_or_else(|_| {
+                                Ok(Derivation::Placeholder(
+                                    "internal error while decoding".into(),
+                                ))
+                            })?;
                         if let Derivation::Placeholder(reason) = &outcome {
                             tracing::info!(file = %asset.file_name, "no thumbnail: {reason}");
                         }
@@ -249,7 +335,10 @@ fn derive_round(ctx: &Context, threads: usize) -> Result<usize> {
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().unwrap_or_else(|_| Ok(()))).collect()
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_else(|_| Ok(())))
+            .collect()
     });
     results.into_iter().collect::<Result<Vec<()>>>()?;
     Ok(batch.len())
@@ -261,8 +350,18 @@ fn index_round(ctx: &Context) -> Result<usize> {
     if batch.is_empty() {
         return Ok(0);
     }
-    let docs = batch.iter().map(|a| search_doc(a, ctx.zone_seconds)).collect();
-    ctx.index.upsert(docs).map_err(|e| crate::Error::Invalid(format!("search index: {e}")))?;
+    let contexts = doc_contexts(&ctx.catalog, &batch)?;
+    let docs = batch
+        .iter()
+        .map(|a| {
+            search_doc(
+                a,
+                ctx.zone_seconds,
+                a.assignment_id.and_then(|id| contexts.get(&id)),
+            )
+        })
+        .collect();
+    ctx.index.upsert(docs)?;
     let done: Vec<(String, i64)> = batch.iter().map(|a| (a.id.clone(), a.version)).collect();
     ctx.catalog.mark_indexed(&done)?;
     Ok(batch.len())

@@ -17,6 +17,15 @@ pub enum Error {
     /// The catalog was written by a newer liputan than this one.
     #[error("the catalog has schema version {found}, newer than this liputan knows ({known}); upgrade liputan")]
     SchemaTooNew { found: i64, known: i64 },
+    /// The search index failed (not the query: see `Invalid`).
+    #[error(transparent)]
+    Search(crate::search::SearchError),
+    /// The thing to create already exists.
+    #[error("{0}")]
+    Conflict(String),
+    /// Something named does not exist.
+    #[error("{0}")]
+    NotFound(String),
     /// Bad input from a person or a file, with what was wrong.
     #[error("{0}")]
     Invalid(String),
@@ -36,5 +45,16 @@ impl<T> IoContext<T> for std::io::Result<T> {
             path: path.to_owned(),
             source,
         })
+    }
+}
+
+impl From<crate::search::SearchError> for Error {
+    fn from(e: crate::search::SearchError) -> Error {
+        match e {
+            crate::search::SearchError::Invalid { field, reason } => {
+                Error::Invalid(format!("{field}: {reason}"))
+            }
+            other => Error::Search(other),
+        }
     }
 }

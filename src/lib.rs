@@ -20,6 +20,7 @@ pub mod derived;
 pub mod error;
 pub mod ingest;
 pub mod media;
+pub mod schedule;
 pub mod search;
 pub mod watch;
 pub mod web;

@@ -69,7 +69,12 @@ const PALETTE: [(Colour, [u8; 3]); 4] = [
 /// Stored (unrotated) quadrants: red top-left, green top-right, blue bottom-left, white
 /// bottom-right.
 fn quadrants(w: u32, h: u32) -> Vec<u8> {
-    let rgb = |c: Colour| PALETTE.iter().find(|(k, _)| *k == c).map_or([0; 3], |p| p.1);
+    let rgb = |c: Colour| {
+        PALETTE
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map_or([0; 3], |p| p.1)
+    };
     let mut out = Vec::with_capacity((w * h * 3) as usize);
     for y in 0..h {
         for x in 0..w {
@@ -169,10 +174,22 @@ fn expected_red_and_green(orientation: u16) -> (usize, usize) {
 fn assert_layout(img: &RgbImage, orientation: u16, what: &str) {
     let got = corners(img);
     let (red, green) = expected_red_and_green(orientation);
-    assert_eq!(got[red], Colour::Red, "{what}, orientation {orientation}: {got:?}");
-    assert_eq!(got[green], Colour::Green, "{what}, orientation {orientation}: {got:?}");
+    assert_eq!(
+        got[red],
+        Colour::Red,
+        "{what}, orientation {orientation}: {got:?}"
+    );
+    assert_eq!(
+        got[green],
+        Colour::Green,
+        "{what}, orientation {orientation}: {got:?}"
+    );
     let portrait = orientation >= 5;
-    assert_eq!(img.height() > img.width(), portrait, "{what}, orientation {orientation}");
+    assert_eq!(
+        img.height() > img.width(),
+        portrait,
+        "{what}, orientation {orientation}"
+    );
 }
 
 /// A flat grey baseline JPEG of any size, hand-built so that even 100 megapixels cost a
@@ -212,13 +229,19 @@ fn ifd_len(entries: &[Entry]) -> usize {
 }
 
 fn push_ifd(out: &mut Vec<u8>, entries: &[Entry], next: u32) {
+    let counted: Vec<_> = entries.iter().map(|&(t, ty, v)| (t, ty, 1, v)).collect();
+    push_ifd_counted(out, &counted, next);
+}
+
+/// Like [`push_ifd`], with a count per entry (for UNDEFINED blobs stored elsewhere).
+fn push_ifd_counted(out: &mut Vec<u8>, entries: &[(u16, u16, u32, u32)], next: u32) {
     let mut entries = entries.to_vec();
     entries.sort_by_key(|e| e.0);
     out.extend_from_slice(&u16::try_from(entries.len()).expect("few").to_le_bytes());
-    for (tag, typ, value) in entries {
+    for (tag, typ, count, value) in entries {
         out.extend_from_slice(&tag.to_le_bytes());
         out.extend_from_slice(&typ.to_le_bytes());
-        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
         if typ == SHORT {
             out.extend_from_slice(&u16::try_from(value).expect("short").to_le_bytes());
             out.extend_from_slice(&[0, 0]);
@@ -239,7 +262,12 @@ fn tiff_raw_with_previews(orientation: u16, thumb: &[u8], preview: &[u8]) -> Vec
     let ifd1_at = ifd0_at + 2 + 12 * n0 + 4;
     let ifd1 = [(0x0103, SHORT, 6), (0x0201, LONG, 0), (0x0202, LONG, 0)];
     let sub_at = ifd1_at + ifd_len(&ifd1);
-    let sub = [(0x00fe, LONG, 0), (0x0103, SHORT, 6), (0x0201, LONG, 0), (0x0202, LONG, 0)];
+    let sub = [
+        (0x00fe, LONG, 0),
+        (0x0103, SHORT, 6),
+        (0x0201, LONG, 0),
+        (0x0202, LONG, 0),
+    ];
     let thumb_at = sub_at + ifd_len(&sub);
     let preview_at = thumb_at + thumb.len();
     let raw_at = preview_at + preview.len();
@@ -257,7 +285,11 @@ fn tiff_raw_with_previews(orientation: u16, thumb: &[u8], preview: &[u8]) -> Vec
         (0x014a, LONG, u(sub_at)),
     ];
     assert_eq!(ifd0.len(), n0);
-    let ifd1 = [(0x0103, SHORT, 6), (0x0201, LONG, u(thumb_at)), (0x0202, LONG, u(thumb.len()))];
+    let ifd1 = [
+        (0x0103, SHORT, 6),
+        (0x0201, LONG, u(thumb_at)),
+        (0x0202, LONG, u(thumb.len())),
+    ];
     let sub = [
         (0x00fe, LONG, 1),
         (0x0103, SHORT, 6),
@@ -303,16 +335,33 @@ fn every_real_camera_jpeg_gets_a_small_decodable_thumbnail() {
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let thumb = decode(&d.thumb);
         assert!(long_edge(&thumb) <= THUMB_EDGE, "{}", path.display());
-        assert!(long_edge(&thumb) >= THUMB_EDGE.min(md.width.unwrap_or(0)), "{}", path.display());
+        assert!(
+            long_edge(&thumb) >= THUMB_EDGE.min(md.width.unwrap_or(0)),
+            "{}",
+            path.display()
+        );
         let (w, h) = (md.width.expect("width"), md.height.expect("height"));
-        let (w, h) = if md.orientation.unwrap_or(1) >= 5 { (h, w) } else { (w, h) };
+        let (w, h) = if md.orientation.unwrap_or(1) >= 5 {
+            (h, w)
+        } else {
+            (w, h)
+        };
         assert_eq!((d.width, d.height), (w, h), "{}", path.display());
         // The thumbnail has the shape of the oriented photo.
-        assert_eq!(thumb.width() >= thumb.height(), w >= h, "{}", path.display());
+        assert_eq!(
+            thumb.width() >= thumb.height(),
+            w >= h,
+            "{}",
+            path.display()
+        );
         match &d.preview {
             Some(p) => {
                 let p = decode(p);
-                assert!(w.max(h) > PREVIEW_EDGE, "{}: preview of a small photo", path.display());
+                assert!(
+                    w.max(h) > PREVIEW_EDGE,
+                    "{}: preview of a small photo",
+                    path.display()
+                );
                 assert!((PREVIEW_EDGE * 2 / 3..=PREVIEW_EDGE * 4 / 3).contains(&long_edge(&p)));
             }
             None => assert!(w.max(h) <= PREVIEW_EDGE, "{}: no preview", path.display()),
@@ -325,10 +374,19 @@ fn every_real_camera_jpeg_gets_a_small_decodable_thumbnail() {
 fn orientation_6_and_8_real_photos_come_out_portrait() {
     for (name, orientation) in [("Leica T (Typ 701).jpg", 8), ("Samsung SM-J327T1.jpg", 6)] {
         let path = fixture_dir().join(name);
-        assert_eq!(orientation_of(&path, Kind::Photo), Some(orientation), "{name}");
+        assert_eq!(
+            orientation_of(&path, Kind::Photo),
+            Some(orientation),
+            "{name}"
+        );
         let d = derive(&path, Kind::Photo, Some(orientation), &Limits::default()).expect(name);
         let thumb = decode(&d.thumb);
-        assert!(thumb.height() > thumb.width(), "{name}: {}x{}", thumb.width(), thumb.height());
+        assert!(
+            thumb.height() > thumb.width(),
+            "{name}: {}x{}",
+            thumb.width(),
+            thumb.height()
+        );
         assert_eq!(thumb.height(), THUMB_EDGE, "{name}");
         assert!(d.height > d.width, "{name}");
         let preview = decode(d.preview.as_deref().expect("full-size photo has a preview"));
@@ -344,7 +402,11 @@ fn every_exif_orientation_puts_each_corner_where_it_belongs() {
     let base = encode_jpeg(&quadrants(w, h), w, h);
     let dir = tempdir();
     for orientation in 1..=8u16 {
-        let path = write(&dir, &format!("o{orientation}.jpg"), &with_orientation(&base, orientation));
+        let path = write(
+            &dir,
+            &format!("o{orientation}.jpg"),
+            &with_orientation(&base, orientation),
+        );
         assert_eq!(orientation_of(&path, Kind::Photo), Some(orientation));
         let d = derive(&path, Kind::Photo, Some(orientation), &Limits::default()).expect("derive");
         let thumb = decode(&d.thumb);
@@ -410,7 +472,10 @@ fn a_truncated_jpeg_gives_a_partial_thumbnail_or_a_clear_error() {
                 assert_eq!(long_edge(&thumb), THUMB_EDGE, "kept {keep} bytes");
             }
             Err(e) => {
-                assert!(matches!(e, ThumbError::Undecodable(_)), "kept {keep}: {e:?}");
+                assert!(
+                    matches!(e, ThumbError::Undecodable(_)),
+                    "kept {keep}: {e:?}"
+                );
                 assert!(e.is_content_error());
             }
         }
@@ -444,7 +509,11 @@ fn oversized_images_are_refused_or_decoded_scaled_within_bounded_memory() {
     assert!(matches!(e, ThumbError::TooLarge { .. }), "{e:?}");
 
     // 12000 x 8400 = 100.8 Mpx, under the 200 Mpx limit: decoded at 1/8.
-    let path = write(&dir, "medium-format.jpg", &flat_grey_jpeg(12_000, 8_400, true));
+    let path = write(
+        &dir,
+        "medium-format.jpg",
+        &flat_grey_jpeg(12_000, 8_400, true),
+    );
     let d = derive(&path, Kind::Photo, None, &limits).expect("100 Mpx JPEG");
     let preview = decode(d.preview.as_deref().expect("preview"));
     assert_eq!((preview.width(), preview.height()), (1500, 1050));
@@ -460,7 +529,10 @@ fn oversized_images_are_refused_or_decoded_scaled_within_bounded_memory() {
 
     if std::env::var_os("THUMBS_REPORT_PEAK").is_some() {
         let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-        let peak = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap_or("VmHWM: ?");
+        let peak = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM:"))
+            .unwrap_or("VmHWM: ?");
         println!("PEAK {peak}");
     }
 }
@@ -479,12 +551,18 @@ fn oversized_images_cost_little_memory_in_a_fresh_process() {
         .output()
         .expect("running the test binary");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // libtest prints "test NAME ... " before the test's own output, on the same line.
     let kib: u64 = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("PEAK VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("peak RSS in the child's output");
+        .split_once("PEAK VmHWM:")
+        .and_then(|(_, rest)| rest.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no peak RSS in the child's output: {stdout}"));
+    println!("peak RSS of the child: {kib} KiB");
     // The 30000^2 and 60000^2 images would need 2.7 and 10.8 GB; the 100 Mpx one 300 MB
     // at full size. Test harness plus a 1/8 decode stay far below 128 MiB.
     assert!(kib < 128 * 1024, "peak RSS {kib} KiB");
@@ -507,7 +585,13 @@ fn random_and_mutated_bytes_give_errors_not_panics() {
         let path = write(&dir, &format!("noise{i}.jpg"), &bytes);
         for kind in [Kind::Photo, Kind::Raw] {
             let result = derive(&path, kind, Some(1), &limits);
-            assert!(matches!(result, Err(ThumbError::Undecodable(_) | ThumbError::NoPreview(_))), "{result:?}");
+            assert!(
+                matches!(
+                    result,
+                    Err(ThumbError::Undecodable(_) | ThumbError::NoPreview(_))
+                ),
+                "{result:?}"
+            );
         }
     }
     // Known magic numbers followed by noise, and a real JPEG with bytes flipped: any
@@ -547,7 +631,11 @@ fn random_and_mutated_bytes_give_errors_not_panics() {
 fn a_tiff_raw_yields_its_largest_embedded_preview_oriented() {
     let (large, small) = raw_previews();
     let dir = tempdir();
-    let path = write(&dir, "DSC_0001.NEF", &tiff_raw_with_previews(6, small, large));
+    let path = write(
+        &dir,
+        "DSC_0001.NEF",
+        &tiff_raw_with_previews(6, small, large),
+    );
     assert_eq!(orientation_of(&path, Kind::Raw), Some(6));
     let d = derive(&path, Kind::Raw, Some(6), &Limits::default()).expect("derive");
     // The 1620 x 1080 preview, not the 160 x 120 blue thumbnail, and rotated.
@@ -555,7 +643,11 @@ fn a_tiff_raw_yields_its_largest_embedded_preview_oriented() {
     let thumb = decode(&d.thumb);
     assert_eq!((thumb.width(), thumb.height()), (213, 320));
     assert_layout(&thumb, 6, "RAW thumbnail");
-    let preview = decode(d.preview.as_deref().expect("RAW files always get a preview"));
+    let preview = decode(
+        d.preview
+            .as_deref()
+            .expect("RAW files always get a preview"),
+    );
     assert_eq!(long_edge(&preview), PREVIEW_EDGE);
     assert_layout(&preview, 6, "RAW preview");
 }
@@ -575,7 +667,10 @@ fn a_raw_without_an_embedded_jpeg_is_no_preview_not_a_developed_raw() {
     let path = write(&dir, "scan.tif", &synth::tiff_raw(&spec));
     let d = derive(&path, Kind::Photo, None, &Limits::default()).expect("TIFF photo");
     assert_eq!((d.width, d.height), (64, 48));
-    assert!(d.preview.is_some(), "browsers cannot show TIFF: a preview is made");
+    assert!(
+        d.preview.is_some(),
+        "browsers cannot show TIFF: a preview is made"
+    );
 }
 
 #[test]
@@ -629,13 +724,80 @@ fn raf_and_cr3_previews_are_found() {
 }
 
 #[test]
+fn orf_maker_note_and_rw2_previews_are_found() {
+    const UNDEFINED: u16 = 7;
+    let (large, _) = raw_previews();
+    let jpeg_len = u32::try_from(large.len()).expect("small");
+    let dir = tempdir();
+
+    // ORF: IFD0 -> EXIF IFD -> Olympus maker note -> CameraSettings (0x2020) ->
+    // PreviewImageStart/Length (0x0101/0x0102), offsets relative to the note.
+    let exif_at = 8 + ifd_len(&[(0, 0, 0); 2]);
+    let note_at = exif_at + ifd_len(&[(0, 0, 0); 1]);
+    let settings_rel = 12 + ifd_len(&[(0, 0, 0); 1]);
+    let note_len = settings_rel + ifd_len(&[(0, 0, 0); 3]);
+    let u = |v: usize| u32::try_from(v).expect("small");
+    let mut orf = b"IIRO\x08\0\0\0".to_vec();
+    push_ifd(
+        &mut orf,
+        &[(0x0112, SHORT, 3), (0x8769, LONG, u(exif_at))],
+        0,
+    );
+    push_ifd_counted(&mut orf, &[(0x927c, UNDEFINED, u(note_len), u(note_at))], 0);
+    orf.extend_from_slice(b"OLYMPUS\0II\x03\0");
+    push_ifd_counted(&mut orf, &[(0x2020, 13, 1, u(settings_rel))], 0);
+    let settings = [
+        (0x0100, LONG, 1),
+        (0x0101, LONG, u(note_len)),
+        (0x0102, LONG, jpeg_len),
+    ];
+    push_ifd(&mut orf, &settings, 0);
+    assert_eq!(orf.len(), note_at + note_len);
+    orf.extend_from_slice(large);
+    orf.extend_from_slice(&[0x80; 256]);
+    let path = write(&dir, "P1010001.ORF", &orf);
+    let d = derive(&path, Kind::Raw, Some(3), &Limits::default()).expect("ORF");
+    assert_layout(&decode(&d.thumb), 3, "ORF thumbnail");
+
+    // RW2: JpgFromRaw (0x2E) in IFD0, an UNDEFINED blob holding the whole JPEG.
+    let jpeg_at = 8 + ifd_len(&[(0, 0, 0); 1]);
+    let mut rw2 = b"IIU\0\x08\0\0\0".to_vec();
+    push_ifd_counted(&mut rw2, &[(0x002e, UNDEFINED, jpeg_len, u(jpeg_at))], 0);
+    rw2.extend_from_slice(large);
+    let path = write(&dir, "P1000001.RW2", &rw2);
+    let d = derive(&path, Kind::Raw, Some(1), &Limits::default()).expect("RW2");
+    assert_eq!((d.width, d.height), (1620, 1080));
+    assert_layout(&decode(&d.thumb), 1, "RW2 thumbnail");
+}
+
+/// Files past the in-memory cap (64 MiB: a 100 Mpx JPEG at high quality) are streamed.
+#[test]
+fn a_jpeg_over_64_mib_is_streamed_with_the_same_result() {
+    let (w, h) = (2400, 1800);
+    let mut big = with_orientation(&encode_jpeg(&quadrants(w, h), w, h), 6);
+    big.resize(big.len() + (65 << 20), 0); // after EOI: ignored by decoders
+    let dir = tempdir();
+    let path = write(&dir, "huge-file.jpg", &big);
+    let d = derive(&path, Kind::Photo, Some(6), &Limits::default()).expect("streamed");
+    assert_layout(&decode(&d.thumb), 6, "streamed thumbnail");
+    assert_eq!(
+        long_edge(&decode(d.preview.as_deref().expect("preview"))),
+        1200
+    );
+}
+
+#[test]
 fn png_and_tiff_photos_go_through_image_within_limits() {
     let dir = tempdir();
     // A 2000 x 1000 PNG with a transparent right half: laid on white.
     let mut rgba = Vec::with_capacity(2000 * 1000 * 4);
     for _y in 0..1000 {
         for x in 0..2000 {
-            rgba.extend_from_slice(if x < 1000 { &[200, 0, 0, 255] } else { &[0, 0, 0, 0] });
+            rgba.extend_from_slice(if x < 1000 {
+                &[200, 0, 0, 255]
+            } else {
+                &[0, 0, 0, 0]
+            });
         }
     }
     let mut png = Vec::new();
@@ -647,7 +809,10 @@ fn png_and_tiff_photos_go_through_image_within_limits() {
     let thumb = decode(&d.thumb);
     assert_eq!((thumb.width(), thumb.height()), (320, 160));
     let right = thumb.get_pixel(300, 80).0;
-    assert!(right.iter().all(|&c| c > 230), "transparent is white: {right:?}");
+    assert!(
+        right.iter().all(|&c| c > 230),
+        "transparent is white: {right:?}"
+    );
     let preview = decode(d.preview.as_deref().expect("2000 px PNG has a preview"));
     assert_eq!((preview.width(), preview.height()), (1600, 800));
 }
@@ -656,7 +821,10 @@ fn png_and_tiff_photos_go_through_image_within_limits() {
 fn videos_get_a_poster_frame_when_ffmpeg_is_installed() {
     if !ffmpeg_available() {
         let msg = "ffmpeg is not installed (apt-get install ffmpeg)";
-        assert!(std::env::var("CI").as_deref() != Ok("true"), "{msg}: required under CI");
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "{msg}: required under CI"
+        );
         eprintln!("skipping the video poster test: {msg}");
         return;
     }
@@ -665,18 +833,35 @@ fn videos_get_a_poster_frame_when_ffmpeg_is_installed() {
         let md = read_metadata(&path, Kind::Video, Offset::UTC);
         let d: Derived = derive(&path, Kind::Video, None, &Limits::default()).expect(name);
         let thumb = decode(&d.thumb);
-        assert!(long_edge(&thumb) <= THUMB_EDGE && long_edge(&thumb) >= 100, "{name}");
+        assert!(
+            long_edge(&thumb) <= THUMB_EDGE && long_edge(&thumb) >= 100,
+            "{name}"
+        );
         let preview = decode(d.preview.as_deref().expect("videos always get a preview"));
         assert!(long_edge(&preview) <= PREVIEW_EDGE, "{name}");
-        assert_eq!((preview.width() > preview.height()), (d.width > d.height), "{name}");
+        assert_eq!(
+            (preview.width() > preview.height()),
+            (d.width > d.height),
+            "{name}"
+        );
         if let (Some(w), Some(h)) = (md.width, md.height) {
             // The frame has the video's pixel count, rotated or not.
-            assert_eq!(d.width * d.height, w * h, "{name}: {}x{} vs {w}x{h}", d.width, d.height);
+            assert_eq!(
+                d.width * d.height,
+                w * h,
+                "{name}: {}x{} vs {w}x{h}",
+                d.width,
+                d.height
+            );
         }
     }
     // Not a video: ffmpeg's own words come back.
     let dir = tempdir();
-    let path = write(&dir, "broken.mp4", b"\0\0\0\x18ftypisom\0\0\0\0isomiso2 not a movie");
+    let path = write(
+        &dir,
+        "broken.mp4",
+        b"\0\0\0\x18ftypisom\0\0\0\0isomiso2 not a movie",
+    );
     let e = derive(&path, Kind::Video, None, &Limits::default()).expect_err("broken");
     assert!(matches!(e, ThumbError::Ffmpeg(_)), "{e:?}");
 }
@@ -694,7 +879,10 @@ fn other_kinds_and_unsupported_formats_are_told_apart() {
     assert!(matches!(e, ThumbError::Unsupported(_)), "{e:?}");
     let missing = dir.path().join("gone.jpg");
     let e = derive(&missing, Kind::Photo, None, &Limits::default()).expect_err("missing");
-    assert!(matches!(e, ThumbError::Io { .. }) && !e.is_content_error(), "{e:?}");
+    assert!(
+        matches!(e, ThumbError::Io { .. }) && !e.is_content_error(),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -704,7 +892,10 @@ fn placeholders_are_small_svgs_for_every_kind() {
     all.push(damaged_placeholder());
     for svg in &all {
         let text = std::str::from_utf8(svg).expect("UTF-8");
-        assert!(text.starts_with("<svg") && text.ends_with("</svg>"), "{text}");
+        assert!(
+            text.starts_with("<svg") && text.ends_with("</svg>"),
+            "{text}"
+        );
         assert!(svg.len() < 2048);
     }
     let distinct: std::collections::BTreeSet<_> = all.iter().collect();
@@ -718,14 +909,21 @@ fn crc32(bytes: &[u8]) -> u32 {
     for &b in bytes {
         crc ^= u32::from(b);
         for _ in 0..8 {
-            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
         }
     }
     !crc
 }
 
 fn png_chunk(typ: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut c = u32::try_from(data.len()).expect("small").to_be_bytes().to_vec();
+    let mut c = u32::try_from(data.len())
+        .expect("small")
+        .to_be_bytes()
+        .to_vec();
     let body = [&typ[..], data].concat();
     c.extend_from_slice(&body);
     c.extend_from_slice(&crc32(&body).to_be_bytes());
@@ -754,7 +952,11 @@ fn tiff_rgb_header(w: u32, h: u32) -> Vec<u8> {
         (0x0102, SHORT, 8),
         (0x0103, SHORT, 1),
         (0x0106, SHORT, 2),
-        (0x0111, LONG, 8 + u32::try_from(ifd_len(&[(0, 0, 0); 8])).expect("small")),
+        (
+            0x0111,
+            LONG,
+            8 + u32::try_from(ifd_len(&[(0, 0, 0); 8])).expect("small"),
+        ),
         (0x0115, SHORT, 3),
         (0x0117, LONG, 16),
     ];

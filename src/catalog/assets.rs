@@ -40,6 +40,13 @@ pub struct AssetRecord {
     pub derive_error: Option<String>,
     /// The version the index should see.
     pub version: i64,
+    /// Who tagged it by hand (never undone by re-matching); `None`: matching did.
+    pub tagged_by: Option<String>,
+    pub match_confidence: Option<f64>,
+    /// Why it waits in triage (untagged).
+    pub triage_reason: Option<String>,
+    /// Matching's suggestions for triage, as JSON.
+    pub triage_suggestions: Option<String>,
 }
 
 impl AssetRecord {
@@ -61,9 +68,11 @@ impl AssetRecord {
     }
 }
 
-const COLUMNS: &str = "id, size, kind, file_name, archive_path, damaged, captured_at_ms, captured_offset,
+const COLUMNS: &str =
+    "id, size, kind, file_name, archive_path, damaged, captured_at_ms, captured_offset,
     time_source, make, model, serial, lens, lat, lon, orientation, width, height, duration_ms,
-    drop_folder, photographer, assignment_id, match_reason, derived, derive_error, version";
+    drop_folder, photographer, assignment_id, match_reason, derived, derive_error, version,
+    tagged_by, match_confidence, triage_reason, triage_suggestions";
 
 fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AssetRecord> {
     Ok(AssetRecord {
@@ -93,6 +102,10 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AssetRecord> {
         derived: row.get(23)?,
         derive_error: row.get(24)?,
         version: row.get(25)?,
+        tagged_by: row.get(26)?,
+        match_confidence: row.get(27)?,
+        triage_reason: row.get(28)?,
+        triage_suggestions: row.get(29)?,
     })
 }
 
@@ -109,7 +122,10 @@ impl Catalog {
     pub fn asset(&self, id: &str) -> Result<Option<AssetRecord>> {
         let conn = self.conn();
         let sql = format!("SELECT {COLUMNS} FROM assets WHERE id = ?1 AND status = 'archived'");
-        let row = conn.prepare_cached(&sql)?.query_row([id], record).optional()?;
+        let row = conn
+            .prepare_cached(&sql)?
+            .query_row([id], record)
+            .optional()?;
         Ok(row)
     }
 
@@ -124,7 +140,9 @@ impl Catalog {
         // SQLite caps bound parameters; page through long lists.
         for chunk in ids.chunks(500) {
             let marks = vec!["?"; chunk.len()].join(",");
-            let sql = format!("SELECT {COLUMNS} FROM assets WHERE status = 'archived' AND id IN ({marks})");
+            let sql = format!(
+                "SELECT {COLUMNS} FROM assets WHERE status = 'archived' AND id IN ({marks})"
+            );
             let mut stmt = conn.prepare(&sql)?;
             for row in stmt.query_map(params_from_iter(chunk), record)? {
                 let row = row?;
@@ -135,7 +153,11 @@ impl Catalog {
     }
 
     /// Visits every archived asset in pages of `page` rows (bounded memory).
-    pub fn each_asset(&self, page: usize, visit: &mut dyn FnMut(Vec<AssetRecord>) -> Result<()>) -> Result<()> {
+    pub fn each_asset(
+        &self,
+        page: usize,
+        visit: &mut dyn FnMut(Vec<AssetRecord>) -> Result<()>,
+    ) -> Result<()> {
         let mut after = String::new();
         loop {
             let rows: Vec<AssetRecord> = {
@@ -145,7 +167,9 @@ impl Catalog {
                 let rows = stmt.query_map(params![after, page as i64], record)?;
                 rows.collect::<rusqlite::Result<_>>()?
             };
-            let Some(last) = rows.last() else { return Ok(()) };
+            let Some(last) = rows.last() else {
+                return Ok(());
+            };
             after = last.id.clone();
             visit(rows)?;
         }
@@ -157,7 +181,10 @@ impl Catalog {
         let sql = format!(
             "SELECT {COLUMNS} FROM assets WHERE derived IS NULL AND status = 'archived' ORDER BY ingested_at_ms LIMIT ?1"
         );
-        let rows = conn.prepare_cached(&sql)?.query_map([limit as i64], record)?.collect::<rusqlite::Result<_>>()?;
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map([limit as i64], record)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -178,7 +205,10 @@ impl Catalog {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for id in ids {
-            tx.prepare_cached("UPDATE assets SET derived = NULL, derive_error = NULL WHERE id = ?1")?.execute([id])?;
+            tx.prepare_cached(
+                "UPDATE assets SET derived = NULL, derive_error = NULL WHERE id = ?1",
+            )?
+            .execute([id])?;
         }
         tx.commit()?;
         Ok(())
@@ -191,7 +221,10 @@ impl Catalog {
             "SELECT {COLUMNS} FROM assets WHERE indexed_version < version AND status = 'archived'
              ORDER BY ingested_at_ms LIMIT ?1"
         );
-        let rows = conn.prepare_cached(&sql)?.query_map([limit as i64], record)?.collect::<rusqlite::Result<_>>()?;
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map([limit as i64], record)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -201,8 +234,10 @@ impl Catalog {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         for (id, version) in done {
-            tx.prepare_cached("UPDATE assets SET indexed_version = ?2 WHERE id = ?1 AND version >= ?2")?
-                .execute(params![id, version])?;
+            tx.prepare_cached(
+                "UPDATE assets SET indexed_version = ?2 WHERE id = ?1 AND version >= ?2",
+            )?
+            .execute(params![id, version])?;
         }
         tx.commit()?;
         Ok(())
@@ -210,13 +245,17 @@ impl Catalog {
 
     /// Marks every asset as needing indexing (the index was rebuilt or lost).
     pub fn mark_all_unindexed(&self) -> Result<()> {
-        self.conn().execute("UPDATE assets SET indexed_version = 0", [])?;
+        self.conn()
+            .execute("UPDATE assets SET indexed_version = 0", [])?;
         Ok(())
     }
 
     /// Asks for an asset to be indexed again (after an edit).
     pub fn touch(&self, id: &str) -> Result<()> {
-        self.conn().execute("UPDATE assets SET version = version + 1 WHERE id = ?1", [id])?;
+        self.conn().execute(
+            "UPDATE assets SET version = version + 1 WHERE id = ?1",
+            [id],
+        )?;
         Ok(())
     }
 
@@ -235,4 +274,164 @@ impl Catalog {
         )?;
         Ok((derive as u64, index as u64))
     }
+}
+
+/// A re-filing that was started: where from, where to, and the tag it carries.
+#[derive(Debug, Clone)]
+pub struct Refile {
+    pub asset_id: String,
+    pub from: PathBuf,
+    pub to: PathBuf,
+    pub tag: super::Tag,
+}
+
+impl Catalog {
+    /// Writes the intent before the rename (committed on its own), so a crash
+    /// between the rename and `finish_refile` is recovered at start-up.
+    pub fn begin_refile(&self, r: &Refile) -> Result<()> {
+        use std::os::unix::ffi::OsStrExt;
+        self.conn().execute(
+            "INSERT OR REPLACE INTO refiles (asset_id, from_path, to_path, assignment_id, match_reason, confidence, tagged_by, photographer)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                r.asset_id,
+                r.from.as_os_str().as_bytes(),
+                r.to.as_os_str().as_bytes(),
+                r.tag.assignment_id,
+                r.tag.match_reason,
+                r.tag.confidence,
+                r.tag.tagged_by,
+                r.tag.photographer
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records the new place and tag and drops the intent, in one commit.
+    pub fn finish_refile(&self, r: &Refile) -> Result<()> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "UPDATE assets SET archive_path = ?2 WHERE id = ?1",
+            params![r.asset_id, r.to.as_os_str().as_bytes()],
+        )?;
+        set_tag(&tx, &r.asset_id, &r.tag)?;
+        tx.execute("DELETE FROM refiles WHERE asset_id = ?1", [&r.asset_id])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets an intent whose rename did not happen.
+    pub fn drop_refile(&self, asset_id: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM refiles WHERE asset_id = ?1", [asset_id])?;
+        Ok(())
+    }
+
+    /// Intents a crash left behind.
+    pub fn refiles(&self) -> Result<Vec<Refile>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare(
+            "SELECT asset_id, from_path, to_path, assignment_id, match_reason, confidence, tagged_by, photographer FROM refiles",
+        )?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(Refile {
+                    asset_id: r.get(0)?,
+                    from: path_of(r.get(1)?),
+                    to: path_of(r.get(2)?),
+                    tag: super::Tag {
+                        assignment_id: r.get(3)?,
+                        match_reason: r.get(4)?,
+                        confidence: r.get(5)?,
+                        tagged_by: r.get(6)?,
+                        photographer: r.get(7)?,
+                        ..Default::default()
+                    },
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Changes an asset's tag without moving it (triage reason, suggestions, confidence).
+    pub fn set_tag(&self, asset_id: &str, tag: &super::Tag) -> Result<()> {
+        let conn = self.conn();
+        set_tag(&conn, asset_id, tag)
+    }
+
+    /// Archived assets that matching may re-decide (not tagged by hand) whose
+    /// capture time lies in `[from, to]` (unix ms).
+    pub fn rematchable_between(&self, from_ms: i64, to_ms: i64) -> Result<Vec<AssetRecord>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assets WHERE status = 'archived' AND tagged_by IS NULL
+             AND captured_at_ms BETWEEN ?1 AND ?2 ORDER BY captured_at_ms"
+        );
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map(params![from_ms, to_ms], record)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Archived assets from one camera that matching may re-decide.
+    pub fn rematchable_of_camera(&self, serial_key: &str) -> Result<Vec<AssetRecord>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assets WHERE status = 'archived' AND tagged_by IS NULL AND serial_key = ?1
+             ORDER BY captured_at_ms"
+        );
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map([serial_key], record)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Untagged assets (the triage queue), oldest capture first.
+    pub fn untagged(&self, limit: usize) -> Result<Vec<AssetRecord>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assets WHERE status = 'archived' AND assignment_id IS NULL
+             ORDER BY drop_folder, serial_key, captured_at_ms LIMIT ?1"
+        );
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map([limit as i64], record)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Archived assets of one assignment.
+    pub fn assets_of_assignment(&self, assignment_id: i64) -> Result<Vec<AssetRecord>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assets WHERE status = 'archived' AND assignment_id = ?1 ORDER BY captured_at_ms"
+        );
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map([assignment_id], record)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}
+
+fn set_tag(conn: &rusqlite::Connection, asset_id: &str, tag: &super::Tag) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE assets SET assignment_id = ?2, match_reason = ?3, match_confidence = ?4, photographer = ?5,
+            triage_reason = ?6, triage_suggestions = ?7, tagged_by = ?8, version = version + 1 WHERE id = ?1",
+    )?
+    .execute(params![
+        asset_id,
+        tag.assignment_id,
+        tag.match_reason,
+        tag.confidence,
+        tag.photographer,
+        tag.triage_reason,
+        tag.suggestions,
+        tag.tagged_by
+    ])?;
+    Ok(())
 }

@@ -15,12 +15,14 @@ use crate::error::{Error, IoContext, Result};
 use crate::media::{Kind, Metadata};
 
 mod assets;
-pub use assets::{AssetRecord, Derivation};
+mod schedule;
+pub use assets::{AssetRecord, Derivation, Refile};
 
 /// Migrations in order; `PRAGMA user_version` is the count applied.
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_derived.sql"),
+    include_str!("migrations/0003_schedule.sql"),
 ];
 
 /// The catalog handle. Cheap to share behind an `Arc`.
@@ -50,6 +52,22 @@ pub struct NewAsset {
     pub metadata: Metadata,
     /// The first folder under the inbox root: who dropped it, if it names a user.
     pub drop_folder: Option<String>,
+    /// What matching decided.
+    pub tag: Tag,
+}
+
+/// An asset's tag: its assignment (or why it waits in triage), and who decided.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Tag {
+    pub assignment_id: Option<i64>,
+    pub match_reason: Option<String>,
+    pub confidence: Option<f64>,
+    pub photographer: Option<String>,
+    pub triage_reason: Option<String>,
+    /// Matching's suggestions, as JSON.
+    pub suggestions: Option<String>,
+    /// A username when a person tagged it; `None` when matching did.
+    pub tagged_by: Option<String>,
 }
 
 /// The answer to "may I place this asset at this path?".
@@ -204,9 +222,11 @@ impl Catalog {
         conn.execute(
             "INSERT INTO assets (id, size, kind, file_name, archive_path, staging_path, status, damaged,
                 captured_at_ms, captured_offset, time_source, make, model, serial, lens, lat, lon, alt,
-                orientation, width, height, duration_ms, metadata, drop_folder, ingested_at_ms)
+                orientation, width, height, duration_ms, metadata, drop_folder, ingested_at_ms,
+                serial_key, assignment_id, match_reason, match_confidence, photographer, triage_reason,
+                triage_suggestions, tagged_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'placing', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
             params![
                 asset.id,
                 asset.size as i64,
@@ -232,6 +252,14 @@ impl Catalog {
                 serde_json::to_string(m).unwrap_or_else(|_| "{}".into()),
                 asset.drop_folder,
                 now_ms(),
+                m.serial.as_deref().map(crate::schedule::serial_key),
+                asset.tag.assignment_id,
+                asset.tag.match_reason,
+                asset.tag.confidence,
+                asset.tag.photographer,
+                asset.tag.triage_reason,
+                asset.tag.suggestions,
+                asset.tag.tagged_by,
             ],
         )?;
         Ok(Claim::Claimed)
@@ -403,6 +431,7 @@ mod tests {
             archive_path: path.into(),
             metadata: Metadata::default(),
             drop_folder: None,
+            tag: Tag::default(),
         }
     }
 

@@ -13,18 +13,20 @@ use crate::media::Kind;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Placement {
     Untagged,
-    /// The assignment's slug, already made safe by [`slug`].
+    /// The assignment's folder label (made safe by [`slug`]) and its event's
+    /// day: every file of an assignment sits in one folder.
     Assignment {
         slug: String,
+        date: jiff::civil::Date,
     },
 }
 
 /// The folder, relative to the archive root, for a file of `kind` captured on
 /// `date` (a calendar day in the configured zone).
 pub fn folder(date: jiff::civil::Date, placement: &Placement, kind: Kind) -> PathBuf {
-    let label = match placement {
-        Placement::Untagged => "untagged",
-        Placement::Assignment { slug } => slug.as_str(),
+    let (date, label) = match placement {
+        Placement::Untagged => (date, "untagged"),
+        Placement::Assignment { slug, date } => (*date, slug.as_str()),
     };
     PathBuf::from(format!("{:04}", date.year()))
         .join(format!("{:02}", date.month()))
@@ -81,6 +83,7 @@ mod tests {
         );
         let p = Placement::Assignment {
             slug: slug("Kunjungan Gubernur ke Tarakan!"),
+            date: d,
         };
         assert_eq!(
             folder(d, &p, Kind::Video),

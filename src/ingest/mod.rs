@@ -11,6 +11,7 @@
 pub mod layout;
 pub mod oneshot;
 pub mod pipeline;
+pub mod refile;
 pub mod scan;
 pub mod settle;
 pub mod store;
@@ -124,6 +125,8 @@ pub struct Ingestor {
     catalog: Arc<Catalog>,
     staging: PathBuf,
     pub gate: DiskGate,
+    /// Decides each new file's assignment (or triage).
+    tagger: Arc<crate::schedule::tagger::Tagger>,
     /// Rung after each commit, so derived data follows at once.
     wake: Arc<crate::derived::Wake>,
     /// Held for the Ingestor's life: recovery must never run while another
@@ -139,6 +142,7 @@ impl Ingestor {
         wait_for_space: bool,
         stop: Arc<AtomicBool>,
         wake: Arc<crate::derived::Wake>,
+        tagger: Arc<crate::schedule::tagger::Tagger>,
     ) -> Result<Ingestor> {
         let lock = store::lock_exclusive(&config.data.join("ingest.lock"))?;
         let staging = config.archive.join(".staging");
@@ -155,6 +159,7 @@ impl Ingestor {
             staging,
             gate,
             wake,
+            tagger,
             _lock: lock,
         })
     }
@@ -246,6 +251,7 @@ impl Ingestor {
             archive_path: PathBuf::new(),
             metadata,
             drop_folder: candidate.drop_folder(),
+            tag: Default::default(),
         };
         self.place(asset, &staged.path, path, &seen, stat)
     }
@@ -341,8 +347,8 @@ impl Ingestor {
         stat: FileStat,
     ) -> Result<Outcome> {
         let date = capture_date(&asset.metadata, self.config.zone);
-        // Matching plugs in here: it turns the file's evidence into a Placement.
-        let placement = Placement::Untagged;
+        let (tag, placement) = self.tagger.tag_new(&asset);
+        asset.tag = tag;
         let folder = layout::folder(date, &placement, asset.kind);
         let name = source.file_name().unwrap_or_default();
         let names = [name.to_owned(), layout::with_hash_suffix(name, &asset.id)];

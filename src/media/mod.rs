@@ -8,6 +8,7 @@
 //! catalog; it also never writes files. Format parsers are private submodules: the
 //! content of a file, not its name, picks the parser.
 
+pub mod clockshot;
 pub mod integrity;
 pub mod kind;
 pub mod metadata;

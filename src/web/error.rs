@@ -8,6 +8,7 @@ use axum::Json;
 #[derive(Debug)]
 pub enum ApiError {
     BadRequest(String),
+    Conflict(String),
     NotFound(String),
     Internal(String),
 }
@@ -16,10 +17,14 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, message) = match self {
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
             ApiError::Internal(m) => {
                 tracing::error!("request failed: {m}");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal error; see the server log".to_owned())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal error; see the server log".to_owned(),
+                )
             }
         };
         (status, Json(serde_json::json!({ "error": message }))).into_response()
@@ -30,6 +35,8 @@ impl From<crate::Error> for ApiError {
     fn from(e: crate::Error) -> ApiError {
         match e {
             crate::Error::Invalid(m) => ApiError::BadRequest(m),
+            crate::Error::Conflict(m) => ApiError::Conflict(m),
+            crate::Error::NotFound(m) => ApiError::NotFound(m),
             other => ApiError::Internal(other.to_string()),
         }
     }

@@ -3,14 +3,16 @@
 //! through `ApiError`.
 
 mod assets;
+pub mod clock;
 mod error;
+mod schedule;
 
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 
 use crate::catalog::Catalog;
@@ -30,6 +32,7 @@ pub struct AppState {
     pub status: Arc<Status>,
     pub index: SearchIndex,
     pub images: Arc<ImageStore>,
+    pub tagger: Arc<crate::schedule::tagger::Tagger>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -40,6 +43,30 @@ pub fn router(state: AppState) -> Router {
         .route("/api/assets/{id}/thumb", get(assets::thumb))
         .route("/api/assets/{id}/preview", get(assets::preview))
         .route("/api/assets/{id}/original", get(assets::original))
+        .route("/api/assets/{id}/assignment", post(schedule::tag_asset))
+        .route("/api/assets/assignment", post(schedule::tag_assets))
+        .route(
+            "/api/people",
+            get(schedule::people).post(schedule::add_person),
+        )
+        .route(
+            "/api/cameras",
+            get(schedule::cameras).post(schedule::add_camera),
+        )
+        .route("/api/cameras/{serial}", patch(schedule::patch_camera))
+        .route(
+            "/api/roster/{month}",
+            get(schedule::get_roster).put(schedule::put_roster),
+        )
+        .route(
+            "/api/events",
+            get(schedule::events).post(schedule::add_event),
+        )
+        .route("/api/events/{id}", patch(schedule::update_event))
+        .route("/api/assignments", post(schedule::add_assignment))
+        .route("/api/assignments/{id}", get(schedule::get_assignment))
+        .route("/api/assignments/{id}/crew", put(schedule::put_crew))
+        .route("/api/triage", get(schedule::triage))
         .with_state(state)
 }
 

@@ -7,3 +7,4 @@ mod daemon;
 mod disk_full;
 mod harness;
 mod ingest;
+mod matching;

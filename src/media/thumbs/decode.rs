@@ -156,13 +156,16 @@ pub(super) fn read_frame<R: Read>(r: &mut R) -> Result<Frame, ThumbError> {
     let mut soi = [0u8; 2];
     r.read_exact(&mut soi).map_err(read_error)?;
     if soi != [0xff, 0xd8] {
-        return Err(ThumbError::Undecodable("not a JPEG (no start-of-image marker)".into()));
+        return Err(ThumbError::Undecodable(
+            "not a JPEG (no start-of-image marker)".into(),
+        ));
     }
     for _ in 0..MAX_SEGMENTS {
         let code = next_marker(r)?;
         match code {
             0x01 | 0xd0..=0xd7 => continue,
-            0xd8 | 0xd9 | 0xda => {
+            // SOI, EOI, SOS: image data (or its end) before any frame header.
+            0xd8..=0xda => {
                 return Err(ThumbError::Undecodable(
                     "JPEG has no frame header before its image data".into(),
                 ))
@@ -237,7 +240,9 @@ fn next_marker<R: Read>(r: &mut R) -> Result<u8, ThumbError> {
 fn skip<R: Read>(r: &mut R, len: u64) -> Result<(), ThumbError> {
     let copied = io::copy(&mut r.take(len), &mut io::sink()).map_err(read_error)?;
     if copied < len {
-        return Err(ThumbError::Undecodable("JPEG header segment is cut off".into()));
+        return Err(ThumbError::Undecodable(
+            "JPEG header segment is cut off".into(),
+        ));
     }
     Ok(())
 }
@@ -318,7 +323,9 @@ mod tests {
         ];
         let err = read_frame(&mut Cursor::new(&jpeg[..])).expect_err("2 components");
         assert!(err.to_string().contains("2 colour components"));
-        let lossless = [0xff, 0xd8, 0xff, 0xc3, 0, 11, 2, 0, 16, 0, 16, 1, 1, 0x11, 0];
+        let lossless = [
+            0xff, 0xd8, 0xff, 0xc3, 0, 11, 2, 0, 16, 0, 16, 1, 1, 0x11, 0,
+        ];
         assert!(read_frame(&mut Cursor::new(&lossless[..])).is_err());
         assert!(read_frame(&mut Cursor::new(&[0xff, 0xd8, 0xff][..])).is_err());
     }

@@ -178,7 +178,9 @@ fn olympus_preview(tiff: &Tiff<'_>, ifd0: usize) -> Option<Extent> {
     } else {
         return None;
     };
-    let endian = note.get(order_at..).and_then(bytes::Endian::from_tiff_mark)?;
+    let endian = note
+        .get(order_at..)
+        .and_then(bytes::Endian::from_tiff_mark)?;
     let note_tiff = Tiff::new(note, endian);
     let settings = note_tiff
         .find(first_ifd, 0x2020)

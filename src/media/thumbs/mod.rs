@@ -33,8 +33,9 @@ pub const THUMB_EDGE: u32 = 320;
 /// Long edge the viewer preview aims at. JPEGs take the reduced-DCT scale nearest to it
 /// (1500 px for a 6000 px photo) instead of decoding larger and shrinking.
 pub const PREVIEW_EDGE: u32 = 1600;
-/// JPEG quality of thumbnails and previews.
+/// JPEG quality of thumbnails.
 pub const THUMB_QUALITY: u8 = 80;
+/// JPEG quality of previews.
 pub const PREVIEW_QUALITY: u8 = 85;
 /// JPEG files up to this size are read whole before decoding (faster than streaming);
 /// larger ones, rare and possibly hostile, are streamed.
@@ -47,8 +48,9 @@ pub const CONTENT_TYPE: &str = "image/jpeg";
 pub struct Derived {
     /// JPEG, long edge at most [`THUMB_EDGE`].
     pub thumb: Vec<u8>,
-    /// JPEG of about [`PREVIEW_EDGE`]; `None` when the original is a JPEG or PNG no
-    /// larger than a preview, so the viewer shows the original itself.
+    /// JPEG of about [`PREVIEW_EDGE`] (1067..=2133 px for JPEGs, at most 1600 for the
+    /// rest); `None` when the original is a JPEG or PNG whose long edge is at most
+    /// [`PREVIEW_EDGE`]: the viewer should then show the original itself.
     pub preview: Option<Vec<u8>>,
     /// Width and height of the source after orientation: the photo, the RAW file's
     /// embedded preview, or the video frame.
@@ -168,20 +170,7 @@ pub fn derive(
     let head = read_head(&mut file).map_err(io_err)?;
     let orientation = orientation.unwrap_or(1);
     match (format::sniff(&head), kind) {
-        (Format::Jpeg, _) => {
-            let len = file.metadata().map_err(io_err)?.len();
-            let source = if len <= IN_MEMORY_MAX {
-                let mut data = Vec::with_capacity(len as usize + 2);
-                // Capped again: the file may have grown since `metadata`.
-                file.take(IN_MEMORY_MAX)
-                    .read_to_end(&mut data)
-                    .map_err(io_err)?;
-                decode::jpeg_bytes(data, limits, true)?
-            } else {
-                decode::jpeg_stream(BufReader::new(file), limits, true)?
-            };
-            render::derive(source, orientation)
-        }
+        (Format::Jpeg, _) => render::derive(jpeg_file(path, file, limits)?, orientation),
         (Format::Tiff, Kind::Raw)
         | (Format::Orf | Format::Rw2 | Format::Raf | Format::Bmff(Bmff::Cr3), _) => {
             embedded::derive(path, &mut file, orientation, limits)
@@ -199,6 +188,24 @@ pub fn derive(
             "the content is not a JPEG, PNG, TIFF or known RAW file".into(),
         )),
     }
+}
+
+/// Decodes a JPEG file: read whole when it is of a camera's size, streamed when larger.
+fn jpeg_file(path: &Path, file: File, limits: &Limits) -> Result<render::Source, ThumbError> {
+    let io_err = |source| ThumbError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let len = file.metadata().map_err(io_err)?.len();
+    if len > IN_MEMORY_MAX {
+        return decode::jpeg_stream(BufReader::new(file), limits, true);
+    }
+    let mut data = Vec::with_capacity(len as usize + 2);
+    // Capped again: the file may have grown since `metadata`.
+    file.take(IN_MEMORY_MAX)
+        .read_to_end(&mut data)
+        .map_err(io_err)?;
+    decode::jpeg_bytes(data, limits, true)
 }
 
 /// Refuses a declared `width` x `height` over `limits.max_pixels`, or a decode that

@@ -57,7 +57,11 @@ pub(super) fn derive(path: &Path, limits: &Limits) -> Result<Derived, ThumbError
         // Shorter than we thought (or no duration known): the first frame then.
         None if !at.is_zero() => frame_at(path, Duration::ZERO, limits)?
             .ok_or_else(|| ThumbError::Ffmpeg("the video has no decodable frame".into()))?,
-        None => return Err(ThumbError::Ffmpeg("the video has no decodable frame".into())),
+        None => {
+            return Err(ThumbError::Ffmpeg(
+                "the video has no decodable frame".into(),
+            ))
+        }
     };
     let (width, height, rgb) = parse_ppm(ppm)?;
     check_size(width, height, 0, limits)?;
@@ -169,7 +173,10 @@ fn parse_ppm(mut ppm: Vec<u8>) -> Result<(u32, u32, Vec<u8>), ThumbError> {
         while ppm.get(pos).is_some_and(|b| !b.is_ascii_whitespace()) {
             pos += 1;
         }
-        let field = ppm.get(start..pos).filter(|f| !f.is_empty()).ok_or_else(bad)?;
+        let field = ppm
+            .get(start..pos)
+            .filter(|f| !f.is_empty())
+            .ok_or_else(bad)?;
         fields.push(String::from_utf8_lossy(field).into_owned());
     }
     // Exactly one whitespace byte separates the header from the pixels.

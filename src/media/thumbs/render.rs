@@ -97,7 +97,11 @@ impl Pixels {
 
     /// JPEG of these pixels with an EXIF orientation applied (on a copy, when needed:
     /// these are at most preview-sized).
-    fn encode_oriented(&self, orientation: Orientation, quality: u8) -> Result<Vec<u8>, ThumbError> {
+    fn encode_oriented(
+        &self,
+        orientation: Orientation,
+        quality: u8,
+    ) -> Result<Vec<u8>, ThumbError> {
         if orientation == Orientation::NoTransforms {
             return encode(self.bytes()?, self.width, self.height, quality);
         }

@@ -24,7 +24,9 @@ pub(super) fn decode<R: BufRead + Seek>(
     let decoder = reader.into_decoder().map_err(|e| image_error(e, 0, 0))?;
     let (w, h) = decoder.dimensions();
     // The decoder's own buffer, then our RGB8 copy of it.
-    let needed = decoder.total_bytes().saturating_add(u64::from(w) * u64::from(h) * 3);
+    let needed = decoder
+        .total_bytes()
+        .saturating_add(u64::from(w) * u64::from(h) * 3);
     check_size(w, h, needed, limits)?;
     let image = DynamicImage::from_decoder(decoder).map_err(|e| image_error(e, w, h))?;
     let rgb = if image.color().has_alpha() {
