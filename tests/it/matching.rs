@@ -556,3 +556,84 @@ fn schedule_input_is_checked_field_by_field() {
     assert_eq!(unknown.status, 400);
     daemon.stop();
 }
+
+#[test]
+fn a_kill_during_re_filing_is_recovered_at_start_up() {
+    use liputan::catalog::{Catalog, Refile, Tag};
+    let env = Env::new("");
+    let card = env.dir.path().join("card");
+    crate::harness::write_card(&card, 2, 77);
+    env.ingest(&[&card]);
+    let before = env.catalogued();
+    let (a_path, a_id) = before
+        .iter()
+        .next()
+        .map(|(p, id)| (p.clone(), id.clone()))
+        .unwrap();
+    let (b_path, b_id) = before
+        .iter()
+        .nth(1)
+        .map(|(p, id)| (p.clone(), id.clone()))
+        .unwrap();
+    let folder = Path::new("2026/11/2026-11-26_rapat-1/photo");
+    std::fs::create_dir_all(env.archive.join(folder)).unwrap();
+    {
+        let catalog = Catalog::open(&env.data.join("catalog.sqlite")).unwrap();
+        let tag = Tag {
+            assignment_id: Some(1),
+            match_reason: Some("test".into()),
+            ..Tag::default()
+        };
+        // Killed after the rename, before the commit.
+        let a_to = folder.join(a_path.file_name().unwrap());
+        catalog
+            .begin_refile(&Refile {
+                asset_id: a_id.clone(),
+                from: a_path.clone(),
+                to: a_to.clone(),
+                tag: tag.clone(),
+            })
+            .unwrap();
+        std::fs::rename(env.archive.join(&a_path), env.archive.join(&a_to)).unwrap();
+        // Killed after the intent, before the rename.
+        let b_to = folder.join(b_path.file_name().unwrap());
+        catalog
+            .begin_refile(&Refile {
+                asset_id: b_id.clone(),
+                from: b_path.clone(),
+                to: b_to,
+                tag,
+            })
+            .unwrap();
+    }
+    // Any start (here a one-shot ingest of nothing) recovers first.
+    let empty = env.dir.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    env.ingest(&[&empty]);
+    let after = env.catalogued();
+    assert_eq!(
+        after.get(&folder.join(a_path.file_name().unwrap())),
+        Some(&a_id),
+        "the finished move is recorded"
+    );
+    assert_eq!(
+        after.get(&b_path),
+        Some(&b_id),
+        "the unstarted move is forgotten"
+    );
+    let left: i64 = env
+        .catalog()
+        .query_row("SELECT count(*) FROM refiles", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0);
+    let tagged: Option<i64> = env
+        .catalog()
+        .query_row(
+            "SELECT assignment_id FROM assets WHERE id = ?1",
+            [&a_id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(tagged, Some(1));
+    env.assert_archive_matches_catalog();
+}
