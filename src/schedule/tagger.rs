@@ -183,10 +183,18 @@ impl Tagger {
         for asset in &assets {
             let decision = matching::decide(&evidence_of(asset), &world);
             let (tag, placement) = self.apply(decision, &loaded);
+            let unchanged = tag.assignment_id == asset.assignment_id
+                && tag.match_reason == asset.match_reason
+                && tag.triage_reason == asset.triage_reason
+                && tag.suggestions == asset.triage_suggestions
+                && tag.photographer == asset.photographer;
             if tag.assignment_id.is_some() {
                 report.tagged += 1;
             } else {
                 report.triage += 1;
+            }
+            if unchanged {
+                continue;
             }
             if tag.assignment_id != asset.assignment_id {
                 report.moved += 1;
