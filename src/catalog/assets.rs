@@ -259,6 +259,17 @@ impl Catalog {
         Ok(())
     }
 
+    /// Asks for every asset of an event's assignments to be indexed again (its
+    /// title, leader or place changed).
+    pub fn touch_event_assets(&self, event_id: i64) -> Result<()> {
+        self.conn().execute(
+            "UPDATE assets SET version = version + 1
+             WHERE assignment_id IN (SELECT id FROM assignments WHERE event_id = ?1)",
+            [event_id],
+        )?;
+        Ok(())
+    }
+
     /// How much derived work is waiting: (thumbnails, index).
     pub fn backlog(&self) -> Result<(u64, u64)> {
         let conn = self.conn();

@@ -375,6 +375,7 @@ pub async fn update_event(
             .event(id)?
             .ok_or_else(|| Error::NotFound(format!("id: no event {id}")))?;
         state.catalog.update_event(&event)?;
+        state.catalog.touch_event_assets(id)?;
         // Files near the old time may leave; files near the new time may join.
         let mut report = state.tagger.rematch_event(&old)?;
         let again = state.tagger.rematch_event(&event)?;

@@ -458,6 +458,22 @@ fn a_generated_day_lands_where_a_careful_kasi_would_put_it() {
         .join(format!("2026-11-26_{folder}"))
         .join("photo")
         .is_dir());
+
+    // The index follows: the event's words and its leader find its files.
+    let total = |query: &str| {
+        get(&addr, &format!("/api/assets?{query}&per_page=1"), &[]).json()["total"]
+            .as_u64()
+            .unwrap()
+    };
+    let kunker = format!("assignment={}", assignment_of["kunker"]);
+    for (query, expected) in [
+        ("q=banjir", 75),
+        ("q=meresmikan+jembatan&leader=wakil_gubernur", 61),
+        (kunker.as_str(), 40),
+        ("photographer=rina", 15),
+    ] {
+        wait_until(Duration::from_secs(30), query, || total(query) == expected);
+    }
     daemon.stop();
 }
 
