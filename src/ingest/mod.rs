@@ -387,6 +387,9 @@ impl Ingestor {
             }
             self.catalog.commit_placed(&asset.id, Some(seen))?;
             self.wake.ring();
+            if let Err(e) = self.tagger.learn_clock(&asset) {
+                tracing::warn!("looking for a clock shot: {e}");
+            }
             self.delete_source_if_configured(&asset.id, source, stat)?;
             return Ok(Outcome::Archived {
                 id: asset.id,

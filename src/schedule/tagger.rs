@@ -26,7 +26,15 @@ pub struct Tagger {
     archive: PathBuf,
     zone: jiff::tz::Offset,
     margins: Margins,
+    /// Photos already examined for a clock shot, per (drop folder, camera, day).
+    clock_looks: std::sync::Mutex<
+        std::collections::HashMap<(Option<String>, String, jiff::civil::Date), u32>,
+    >,
 }
+
+/// Photographers shoot the clock page first thing: only the first few photos of
+/// each camera in a drop are decoded looking for it (about 50-100 ms each).
+const CLOCK_LOOKS: u32 = 5;
 
 /// The schedule near some files, owned (a `World` borrows from it).
 struct Loaded {
@@ -62,7 +70,54 @@ impl Tagger {
                 before_seconds: i64::from(config.before_minutes) * 60,
                 after_seconds: i64::from(config.after_minutes) * 60,
             },
+            clock_looks: Default::default(),
         }
+    }
+
+    /// Looks for a photographed `/clock` QR code in a just-archived photo; when
+    /// found, sets its camera's clock offset to the second (source `clock_shot`)
+    /// and re-matches that camera's files. Returns the offset learned.
+    pub fn learn_clock(&self, asset: &NewAsset) -> Result<Option<i64>> {
+        let m = &asset.metadata;
+        let (Some(serial), Some(captured)) = (m.serial.as_deref(), m.captured_at) else {
+            return Ok(None);
+        };
+        if asset.kind != crate::media::Kind::Photo
+            || captured.source == crate::media::TimeSource::FileMtime
+        {
+            return Ok(None);
+        }
+        let key = (
+            asset.drop_folder.clone(),
+            serial_key(serial),
+            self.zone.to_datetime(captured.utc).date(),
+        );
+        {
+            let mut looks = self.clock_looks.lock().unwrap_or_else(|e| e.into_inner());
+            let seen = looks.entry(key).or_insert(0);
+            if *seen >= CLOCK_LOOKS {
+                return Ok(None);
+            }
+            *seen += 1;
+        }
+        let Some(camera) = self.catalog.camera(serial)? else {
+            return Ok(None);
+        };
+        let Some(shown) =
+            crate::media::clockshot::read_clock_shot(&self.archive.join(&asset.archive_path))
+        else {
+            return Ok(None);
+        };
+        let offset = crate::media::clockshot::offset_seconds(shown, captured.utc);
+        if offset.abs() > 48 * 3600 {
+            tracing::warn!(camera = %camera.serial, offset, "a clock shot more than two days off: an old photo of the clock page? ignored");
+            return Ok(None);
+        }
+        tracing::info!(camera = %camera.serial, offset, "learned a camera's clock offset from a clock shot");
+        self.catalog
+            .update_camera(&camera.serial, None, Some((offset, "clock_shot")))?;
+        self.rematch_camera(&camera.serial)?;
+        Ok(Some(offset))
     }
 
     fn load(&self, times_ms: impl Iterator<Item = i64>) -> Result<Loaded> {

@@ -67,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/assignments/{id}", get(schedule::get_assignment))
         .route("/api/assignments/{id}/crew", put(schedule::put_crew))
         .route("/api/triage", get(schedule::triage))
+        .merge(clock::router())
         .with_state(state)
 }
 
