@@ -61,9 +61,48 @@ const MAX_SIDE: u32 = 16_384;
 pub fn jpeg(spec: &SynthPhoto) -> Vec<u8> {
     let (w, h) = dimensions(spec);
     let pixels = pixels(w, h, spec.seed);
+    with_exif(spec, &pixels, w, h)
+}
+
+/// A photo of the `/clock` page showing `shown`: its QR code (the payload of
+/// `clockshot::payload`) large on a white screen over a noisy background, with
+/// `spec`'s EXIF. Set `spec.captured` to the camera's (possibly wrong) clock.
+pub fn clock_photo(shown: Timestamp, spec: &SynthPhoto) -> Vec<u8> {
+    let (w, h) = dimensions(spec);
+    let mut pixels = pixels(w, h, spec.seed);
+    let payload = crate::media::clockshot::payload(shown);
+    let Ok(code) =
+        qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::Q)
+    else {
+        return with_exif(spec, &pixels, w, h);
+    };
+    let modules = code.width() as u32;
+    let colors = code.into_colors();
+    // The code fills about 60 % of the short side, with a 4-module white border.
+    let scale = (w.min(h) * 6 / 10 / (modules + 8)).max(1);
+    let side = (modules + 8) * scale;
+    let (x0, y0) = ((w.saturating_sub(side)) / 2, (h.saturating_sub(side)) / 2);
+    for y in 0..side.min(h) {
+        for x in 0..side.min(w) {
+            let (mx, my) = ((x / scale) as i64 - 4, (y / scale) as i64 - 4);
+            let inside = (0..modules as i64).contains(&mx) && (0..modules as i64).contains(&my);
+            let dark =
+                inside && colors[(my as u32 * modules + mx as u32) as usize] == qrcode::Color::Dark;
+            let value = if dark { 20 } else { 240 };
+            let at = (((y0 + y) * w + x0 + x) * 3) as usize;
+            if let Some(px) = pixels.get_mut(at..at + 3) {
+                px.fill(value);
+            }
+        }
+    }
+    with_exif(spec, &pixels, w, h)
+}
+
+/// Encodes RGB `pixels` as a baseline JPEG with `spec`'s EXIF APP1 after SOI.
+fn with_exif(spec: &SynthPhoto, pixels: &[u8], w: u32, h: u32) -> Vec<u8> {
     let mut encoded = Vec::new();
     JpegEncoder::new_with_quality(&mut encoded, 85)
-        .encode(&pixels, w, h, ExtendedColorType::Rgb8)
+        .encode(pixels, w, h, ExtendedColorType::Rgb8)
         .expect("encoding RGB8 of valid dimensions into memory cannot fail");
     let fields = exif_fields(spec, w, h);
     let tiff = write_tiff(&fields, None);

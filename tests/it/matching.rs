@@ -653,3 +653,82 @@ fn a_kill_during_re_filing_is_recovered_at_start_up() {
     assert_eq!(tagged, Some(1));
     env.assert_archive_matches_catalog();
 }
+
+#[test]
+fn a_photographed_clock_page_sets_the_camera_offset_and_re_matches() {
+    let env = Env::new("incomplete_grace_seconds = 2");
+    let daemon = env.serve();
+    let addr = served_addr(&env);
+    post(
+        &addr,
+        "/api/people",
+        json!({"username": "budi", "name": "Budi", "role": "staf", "crew_roles": ["fotografer"]}),
+    );
+    post(
+        &addr,
+        "/api/cameras",
+        json!({"serial": "B001", "owner": "budi", "make": "Canon", "model": "Canon EOS 90D"}),
+    );
+    let event = post(
+        &addr,
+        "/api/events",
+        json!({"title": "Rapat Paripurna DPRD", "leader": "gubernur", "location": "Tanjung Selor",
+        "starts_at": "2026-11-26T09:00:00+08:00", "ends_at": "2026-11-26T11:00:00+08:00", "out_of_town": false}),
+    );
+    let assignment = post(
+        &addr,
+        "/api/assignments",
+        json!({"event_id": event["id"], "crew": [{"username": "budi", "role": "fotografer"}]}),
+    );
+
+    // The camera is still on UTC: 8 hours behind WITA. First the clock page, then the event.
+    let card = env.dir.path().join("card");
+    std::fs::create_dir_all(&card).unwrap();
+    let shown: jiff::Timestamp = "2026-11-26T07:55:00+08:00".parse().unwrap();
+    let spec = |captured: &str, seed: u64| SynthPhoto {
+        width: 1600,
+        height: 1200,
+        captured: Some(captured.into()),
+        make: Some("Canon".into()),
+        model: Some("Canon EOS 90D".into()),
+        serial: Some("B001".into()),
+        seed,
+        ..Default::default()
+    };
+    std::fs::write(
+        card.join("IMG_0001.JPG"),
+        synth::clock_photo(shown, &spec("2026:11:25 23:55:07", 1)),
+    )
+    .unwrap();
+    for i in 0..10 {
+        let bytes = synth::jpeg(&SynthPhoto {
+            width: 320,
+            height: 240,
+            ..spec(&format!("2026:11:26 01:{:02}:00", 30 + i), 10 + i as u64)
+        });
+        std::fs::write(card.join(format!("IMG_{:04}.JPG", i + 2)), bytes).unwrap();
+    }
+    std::fs::rename(&card, env.inbox.join("budi")).unwrap();
+    wait_until(Duration::from_secs(60), "all archived", || {
+        tags(&env).len() == 11
+    });
+
+    let assignment_id = assignment["id"].as_i64().unwrap();
+    wait_until(
+        Duration::from_secs(30),
+        "the event's photos tagged after the clock shot",
+        || {
+            tags(&env)
+                .values()
+                .filter(|t| **t == Some(assignment_id))
+                .count()
+                == 10
+        },
+    );
+    let cameras = get(&addr, "/api/cameras", &[]).json();
+    let camera = &cameras["items"][0];
+    assert_eq!(camera["clock_offset_seconds"], -8 * 3600 + 7, "{camera}");
+    assert_eq!(camera["offset_source"], "clock_shot");
+    env.assert_archive_matches_catalog();
+    daemon.stop();
+}
