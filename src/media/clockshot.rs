@@ -38,15 +38,20 @@ const MAX_PROGRESSIVE_PIXELS: u64 = 8_000_000;
 /// What jpeg-decoder may allocate for one clock-shot decode.
 const MAX_DECODE_BYTES: usize = 96 << 20;
 /// The long edge the reduced decode aims at (the nearest of 1/1, 1/2, 1/4, 1/8 scale).
-/// The clock page shows a 25-module code filling most of a phone screen; photographed
-/// to fill a third of the frame, it still has ~10 px per module at this size, which
-/// the detector reads reliably. It is also the preview scale of `thumbs`, so a caller
-/// holding that decode can pass it to [`find_in_luma`] instead.
+/// The detector reads the clock page's 25-module code from about 2.5 px per module,
+/// so at this size the code need only span a twentieth of the frame's long edge. It is
+/// also the preview size of `thumbs`: a preview reads as well as the original.
 pub const TARGET_EDGE: u32 = 1600;
 /// Marker segments walked before the frame header; real files have a few dozen.
 const MAX_SEGMENTS: usize = 1024;
 /// Candidate codes decoded per photo; a clock shot has one.
 const MAX_GRIDS: usize = 8;
+/// Photos showing more finder-pattern candidates than this are not searched. rqrr's
+/// grouping step is quadratic in the finder patterns it finds and copies the whole
+/// image for each plausible group, so a photo of a sheet of QR codes (or a crafted
+/// one) would hold a worker for minutes; at this count it costs about 0.1 s. A clock
+/// shot has 3; ordinary photos show 0 to 3.
+const MAX_FINDER_CANDIDATES: usize = 40;
 
 /// The text the clock page encodes for `at`: [`PAYLOAD_PREFIX`] and whole Unix seconds.
 pub fn payload(at: Timestamp) -> String {
@@ -75,8 +80,9 @@ pub fn offset_seconds(shown: Timestamp, captured: Timestamp) -> i64 {
 
 /// The instant shown by the clock-page QR code photographed in the JPEG at `path`, or
 /// `None` when there is none (or the file is not a JPEG this reads: see the module
-/// docs). Never panics. Blocking: reads the file and decodes it once at reduced size;
-/// about 50-100 ms for a 24-megapixel photo, with or without a code in it.
+/// docs). Never panics. Blocking: reads the file and decodes it once at reduced size.
+/// The decode dominates and grows with the file: about 90 ms for a 24-megapixel JPEG of
+/// 4 MB, 135 ms at 8 MB; a 1500 px preview of it takes about 20 ms.
 pub fn read_clock_shot(path: &Path) -> Option<Timestamp> {
     let data = read_bounded(path)?;
     read_clock_shot_from(&data)
@@ -97,11 +103,17 @@ pub fn find_in_luma(luma: &[u8], width: usize, height: usize) -> Option<Timestam
     if width == 0 || height == 0 || width.checked_mul(height)? != luma.len() {
         return None;
     }
+    let dark = binarise(luma, width);
+    if finder_candidates(&dark, width, MAX_FINDER_CANDIDATES) > MAX_FINDER_CANDIDATES {
+        tracing::debug!("too many finder-pattern candidates to look for a clock code");
+        return None;
+    }
     // rqrr has panicked on malformed grids in past releases; the pixels here come from
-    // an untrusted file, and a bad photo must cost a `None`, not the worker.
+    // an untrusted file, and a bad photo must cost a `None`, not the worker. It gets
+    // the bitmap the guard saw rather than thresholding the image a second time.
     panic::catch_unwind(AssertUnwindSafe(|| {
         let mut prepared =
-            rqrr::PreparedImage::prepare_from_greyscale(width, height, |x, y| luma[y * width + x]);
+            rqrr::PreparedImage::prepare_from_bitmap(width, height, |x, y| dark[y * width + x]);
         prepared
             .detect_grids()
             .iter()
@@ -111,6 +123,143 @@ pub fn find_in_luma(luma: &[u8], width: usize, height: usize) -> Option<Timestam
     }))
     .ok()
     .flatten()
+}
+
+/// Dark pixels by rqrr's own adaptive threshold (from quirc): darker than 95% of a
+/// running mean over an eighth of the width, taken both ways along alternate rows. The
+/// guard in [`find_in_luma`] and the detector both work on this one bitmap.
+fn binarise(luma: &[u8], width: usize) -> Vec<bool> {
+    let span = (width / 8).max(1);
+    let mut dark = vec![false; luma.len()];
+    let mut row_average = vec![0usize; width];
+    let (mut avg_v, mut avg_u) = (0usize, 0usize);
+    for (y, (row, out)) in luma
+        .chunks_exact(width)
+        .zip(dark.chunks_exact_mut(width))
+        .enumerate()
+    {
+        row_average.fill(0);
+        for x in 0..width {
+            let (v, u) = if y % 2 == 0 {
+                (width - 1 - x, x)
+            } else {
+                (x, width - 1 - x)
+            };
+            avg_v = avg_v * (span - 1) / span + usize::from(row[v]);
+            avg_u = avg_u * (span - 1) / span + usize::from(row[u]);
+            row_average[v] += avg_v;
+            row_average[u] += avg_u;
+        }
+        for ((px, avg), d) in row.iter().zip(&row_average).zip(out.iter_mut()) {
+            *d = usize::from(*px) < avg * 95 / (200 * span);
+        }
+    }
+    dark
+}
+
+/// A finder-pattern candidate being followed down the rows.
+struct Candidate {
+    column: usize,
+    last_row: usize,
+    unit: usize,
+    rows: usize,
+}
+
+/// Counts finder-pattern candidates, stopping past `limit`: a dark-light-dark-light-dark
+/// run of 1:1:3:1:1 along a row whose centre column shows the same, seen on at least
+/// two nearby rows at nearby columns (a pattern's centre is three modules tall, while
+/// noise rarely lines up twice).
+fn finder_candidates(dark: &[bool], width: usize, limit: usize) -> usize {
+    let mut active: Vec<Candidate> = Vec::new();
+    let mut confirmed = 0;
+    for (y, row) in dark.chunks_exact(width).enumerate() {
+        for (column, unit) in row_finders(row) {
+            if !column_is_finder(dark, width, column, y, unit) {
+                continue;
+            }
+            match active
+                .iter_mut()
+                .find(|c| c.column.abs_diff(column) <= 2 * c.unit + 1)
+            {
+                Some(c) => {
+                    (c.column, c.last_row, c.rows) = (column, y, c.rows + 1);
+                    confirmed += usize::from(c.rows == 2);
+                }
+                None => active.push(Candidate {
+                    column,
+                    last_row: y,
+                    unit,
+                    rows: 1,
+                }),
+            }
+        }
+        active.retain(|c| y - c.last_row <= 2 * c.unit + 1);
+        // So many at once is no clock shot, and would make this search quadratic.
+        if confirmed > limit || active.len() > 8 * limit {
+            return limit + 1;
+        }
+    }
+    confirmed
+}
+
+/// Centre column and module size of each 1:1:3:1:1 dark-light pattern along `row`.
+fn row_finders(row: &[bool]) -> Vec<(usize, usize)> {
+    let mut hits = Vec::new();
+    let mut runs = [0usize; 5];
+    let mut run = 0;
+    for (x, &d) in row.iter().enumerate() {
+        run += 1;
+        let ends = row.get(x + 1).is_none_or(|&next| next != d);
+        if !ends {
+            continue;
+        }
+        runs.rotate_left(1);
+        runs[4] = run;
+        run = 0;
+        if d {
+            if let Some(unit) = finder_ratio(&runs) {
+                hits.push((x + 1 - runs[4] - runs[3] - runs[2] / 2 - 1, unit));
+            }
+        }
+    }
+    hits
+}
+
+/// Whether the column through (`x`, `y`), inside a dark run, shows 1:1:3:1:1 too.
+fn column_is_finder(dark: &[bool], width: usize, x: usize, y: usize, unit: usize) -> bool {
+    let height = dark.len() / width;
+    let reach = 8 * unit + 2;
+    let at = |row: usize| dark.get(row * width + x).copied().unwrap_or(false);
+    // The three runs met going up from `y` (dark, light, dark), then going down.
+    let runs = |rows: &mut dyn Iterator<Item = usize>| {
+        let mut out = [0usize; 3];
+        let mut k = 0;
+        for row in rows.take(reach) {
+            while k < 3 && at(row) != (k % 2 == 0) {
+                k += 1;
+            }
+            if k == 3 {
+                break;
+            }
+            out[k] += 1;
+        }
+        out
+    };
+    let up = runs(&mut (0..=y).rev());
+    let down = runs(&mut (y + 1..height));
+    finder_ratio(&[up[2], up[1], up[0] + down[0], down[1], down[2]]).is_some()
+}
+
+/// The module size if five runs are in the finder ratio 1:1:3:1:1, with rqrr's
+/// tolerance (each run within three quarters of a module of its share).
+fn finder_ratio(runs: &[usize; 5]) -> Option<usize> {
+    let unit = (runs[0] + runs[1] + runs[3] + runs[4]) / 4;
+    let slack = unit * 3 / 4;
+    let fits = runs
+        .iter()
+        .zip([1, 1, 3, 1, 1])
+        .all(|(&run, share)| run + slack >= share * unit && run <= share * unit + slack);
+    (unit > 0 && fits).then_some(unit)
 }
 
 /// The whole file, if it is small enough to be a photo worth looking at.
@@ -231,7 +380,10 @@ fn decode_luma(jpeg: &[u8], frame: &Frame) -> Option<Luma> {
     let pixels = if channels == 1 {
         raw
     } else {
-        raw.chunks_exact(channels).take(w * h).map(|p| p[0]).collect()
+        raw.chunks_exact(channels)
+            .take(w * h)
+            .map(|p| p[0])
+            .collect()
     };
     Some(Luma {
         pixels,
@@ -295,7 +447,10 @@ mod tests {
             ]
         };
         let frame = read_frame(&sof(0xc0, 3)).expect("baseline frame");
-        assert_eq!((frame.width, frame.height, frame.progressive), (32, 16, false));
+        assert_eq!(
+            (frame.width, frame.height, frame.progressive),
+            (32, 16, false)
+        );
         assert!(read_frame(&sof(0xc0, 2)).is_none());
         assert!(read_frame(&sof(0xc0, 4)).is_none());
         assert!(read_frame(&sof(0xc3, 3)).is_none());
@@ -308,6 +463,49 @@ mod tests {
         assert_eq!(nearest_scale(6000, TARGET_EDGE), 2); // 1500
         assert_eq!(nearest_scale(3000, TARGET_EDGE), 4); // 1500
         assert_eq!(nearest_scale(1200, TARGET_EDGE), 8);
+    }
+
+    /// A module grid drawn `scale` px per module inside a 4-module light margin.
+    fn draw(matrix: &[Vec<bool>], scale: usize) -> (Vec<u8>, usize) {
+        let side = (matrix.len() + 8) * scale;
+        let mut luma = vec![255u8; side * side];
+        for (y, row) in matrix.iter().enumerate() {
+            for (x, _) in row.iter().enumerate().filter(|(_, &dark)| dark) {
+                for py in (y + 4) * scale..(y + 5) * scale {
+                    luma[py * side + (x + 4) * scale..py * side + (x + 5) * scale].fill(0);
+                }
+            }
+        }
+        (luma, side)
+    }
+
+    #[test]
+    fn the_guard_sees_a_codes_three_finder_patterns_and_a_wall_of_them() {
+        let t = Timestamp::from_second(1_795_660_800).expect("in range");
+        let matrix = crate::web::clock::qr_matrix(&payload(t)).expect("fits");
+        let (luma, side) = draw(&matrix, 6);
+        assert_eq!(finder_candidates(&binarise(&luma, side), side, 100), 3);
+        assert_eq!(find_in_luma(&luma, side, side), Some(t));
+
+        // Finder patterns only, 3 px modules, 2 modules apart: hundreds of them.
+        let finder: Vec<Vec<bool>> = (0..7)
+            .map(|y: usize| {
+                (0..9)
+                    .map(|x: usize| x < 7 && y.min(x).min(6 - y).min(6 - x) != 1)
+                    .collect()
+            })
+            .collect();
+        let tiled: Vec<Vec<bool>> = (0..90)
+            .map(|y| {
+                (0..90)
+                    .map(|x| finder.get(y % 9).is_some_and(|r| r[x % 9]))
+                    .collect()
+            })
+            .collect();
+        let (luma, side) = draw(&tiled, 3);
+        let seen = finder_candidates(&binarise(&luma, side), side, MAX_FINDER_CANDIDATES);
+        assert!(seen > MAX_FINDER_CANDIDATES, "{seen}");
+        assert_eq!(find_in_luma(&luma, side, side), None);
     }
 
     #[test]

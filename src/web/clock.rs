@@ -16,7 +16,7 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use jiff::civil::{DateTime, Weekday};
+use jiff::civil::DateTime;
 use jiff::tz::Offset;
 use jiff::Timestamp;
 use qrcode::{Color, EcLevel, QrCode};
@@ -206,20 +206,15 @@ impl Reading {
 
 /// The date as Indonesian writes it: `Kamis, 26 November 2026`.
 fn tanggal(local: DateTime) -> String {
-    let hari = match local.weekday() {
-        Weekday::Monday => HARI[0],
-        Weekday::Tuesday => HARI[1],
-        Weekday::Wednesday => HARI[2],
-        Weekday::Thursday => HARI[3],
-        Weekday::Friday => HARI[4],
-        Weekday::Saturday => HARI[5],
-        Weekday::Sunday => HARI[6],
+    // Both indexes are in range by construction (0..=6 and 1..=12).
+    let name = |names: &[&'static str], i: i8| {
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| names.get(i).copied())
+            .unwrap_or_default()
     };
-    let bulan = usize::try_from(local.month() - 1)
-        .ok()
-        .and_then(|i| BULAN.get(i))
-        .copied()
-        .unwrap_or_default();
+    let hari = name(&HARI, local.weekday().to_monday_zero_offset());
+    let bulan = name(&BULAN, local.month() - 1);
     format!("{hari}, {} {bulan} {}", local.day(), local.year())
 }
 
@@ -252,45 +247,47 @@ main{max-width:36rem;margin:0 auto;padding:.75rem}
 <div id="tanggal">{{DATE}}</div>
 <div id="qr">{{SVG}}</div>
 <p id="status" role="status"></p>
-<p class="petunjuk">Potret layar ini dengan setiap kamera di awal hari, dengan kode QR
-memenuhi sedikitnya sepertiga bingkai. Selisih jam kamera dihitung otomatis saat foto
-masuk ke arsip.</p>
+<p class="petunjuk">Potret layar ini dengan setiap kamera di awal hari, dari dekat sehingga
+kode QR tampak besar dan tajam. Selisih jam kamera dihitung otomatis saat foto masuk ke
+arsip.</p>
 </main>
 <script>
 (function () {
   var jam = document.getElementById("jam"), tanggal = document.getElementById("tanggal");
   var qr = document.getElementById("qr"), status = document.getElementById("status");
-  var fresh = performance.now(), timer = null;
+  var fresh = performance.now(), timer = null, busy = false;
   function checkStale() {
     if (performance.now() - fresh > 2500) {
       qr.className = "basi";
       status.textContent = "Koneksi ke server terputus. Jangan memotret sampai jam berjalan lagi.";
     }
   }
+  function show(r, svg) {
+    qr.innerHTML = svg;
+    jam.textContent = r.headers.get("x-clock-text");
+    tanggal.textContent = r.headers.get("x-clock-date");
+    qr.className = "";
+    status.textContent = "";
+    fresh = performance.now();
+    var ms = Number(r.headers.get("x-clock-epoch-ms"));
+    return isFinite(ms) ? 1000 - (ms % 1000) + 30 : 1000;
+  }
   function tick() {
+    if (busy) return;
+    busy = true;
     clearTimeout(timer);
     var abort = window.AbortController ? new AbortController() : null;
     var limit = setTimeout(function () { if (abort) abort.abort(); }, 3000);
-    fetch("clock/qr.svg?t=" + Date.now(), { cache: "no-store", signal: abort && abort.signal })
+    fetch("clock/qr.svg?t=" + Date.now(), { cache: "no-store", signal: abort ? abort.signal : null })
       .then(function (r) {
         if (!r.ok) throw new Error("HTTP " + r.status);
-        var ms = Number(r.headers.get("x-clock-epoch-ms"));
-        var text = r.headers.get("x-clock-text"), date = r.headers.get("x-clock-date");
-        return r.text().then(function (svg) {
-          clearTimeout(limit);
-          qr.innerHTML = svg;
-          jam.textContent = text;
-          tanggal.textContent = date;
-          qr.className = "";
-          status.textContent = "";
-          fresh = performance.now();
-          timer = setTimeout(tick, 1000 - (ms % 1000) + 30);
-        });
+        return r.text().then(function (svg) { return show(r, svg); });
       })
-      .catch(function () {
+      .catch(function () { checkStale(); return 1000; })
+      .then(function (wait) {
         clearTimeout(limit);
-        checkStale();
-        timer = setTimeout(tick, 1000);
+        busy = false;
+        timer = setTimeout(tick, wait);
       });
   }
   function keepAwake() {
