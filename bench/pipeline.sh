@@ -9,6 +9,7 @@
 #   peer   the ingest made of standard tools, every stage given both cores (xargs -P2:
 #          one process per core over half the files), stages one after another:
 #          b3sum; exiftool -json; vipsthumbnail -s 320; vipsthumbnail -s 1600; cp; sync
+#          (wall time, and the CPU time of all its processes)
 #   cp     cp -r of the card + sync: the floor for "archive" (copy + durability)
 #   ingest target/release/liputan --config TMP ingest --json CARD  (LIPUTAN_INGEST_CMD
 #          below), under /usr/bin/time -v for its peak RSS. It includes thumbnails only
@@ -53,10 +54,14 @@ drop() { sync; if [ -w /proc/sys/vm/drop_caches ]; then echo 3 > /proc/sys/vm/dr
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
 par() { printf '%s\0' "${files[@]}" | xargs -0 -P2 -n "$half" "$@"; }
+# CPU seconds (user + sys) of this shell's finished children, read from `times` in
+# this shell itself (a $(subshell) would count only its own children).
+children_cpu() { awk 'NR == 2 { t = 0; for (i = 1; i <= 2; i++) { split($i, p, "m"); sub("s", "", p[2]); t += p[1] * 60 + p[2] } printf "%.2f", t }' "$work/times"; }
 
 # ---- peer pipeline ------------------------------------------------------------------
 mkdir -p "$work/peer/thumbs" "$work/peer/previews" "$work/peer/archive" "$work/peer/exif"
 drop
+times > "$work/times"; c0=$(children_cpu)
 t0=$(now)
 s=$(now); par b3sum > "$work/peer/b3sums"; t_b3=$(since "$s")
 s=$(now); par sh -c 'exiftool -q -json -n "$@" > "$0/$$.json"' "$work/peer/exif"; t_exif=$(since "$s")
@@ -64,6 +69,8 @@ s=$(now); VIPS_CONCURRENCY=1 par vipsthumbnail -s 320 -o "$work/peer/thumbs/%s.j
 s=$(now); VIPS_CONCURRENCY=1 par vipsthumbnail -s 1600 -o "$work/peer/previews/%s.jpg[Q=85]"; t_v1600=$(since "$s")
 s=$(now); par cp -t "$work/peer/archive"; sync; t_cp=$(since "$s")
 t_peer=$(since "$t0")
+times > "$work/times"; c1=$(children_cpu)
+cpu_peer=$(awk -v a="$c0" -v b="$c1" 'BEGIN{printf "%.2f", b-a}')
 
 # ---- cp -r + sync -------------------------------------------------------------------
 drop
@@ -84,6 +91,7 @@ s=$(now)
 /usr/bin/time -v -o "$work/lp/time.txt" "${LIPUTAN_INGEST_CMD[@]}" > "$work/lp/summary.json" 2> "$work/lp/log"
 t_lp=$(since "$s")
 rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$work/lp/time.txt")
+cpu_lp=$(awk -F': ' '/User time|System time/ { t += $2 } END { printf "%.2f", t }' "$work/lp/time.txt")
 archived=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["archived"])' "$work/lp/summary.json")
 thumbs=$(find "$work/lp/data/thumbs" -type f 2>/dev/null | wc -l)
 previews=$(find "$work/lp/data/previews" -type f 2>/dev/null | wc -l)
@@ -104,16 +112,17 @@ t_alone=$(since "$s")
 
 awk -v n="$n" -v mb="$mb" -v b3="$t_b3" -v ex="$t_exif" -v v1="$t_v320" -v v2="$t_v1600" \
     -v cp="$t_cp" -v peer="$t_peer" -v cpr="$t_cpr" -v lp="$t_lp" -v alone="$t_alone" \
-    -v rss="$rss_kb" -v arch="$archived" -v what="$what" 'BEGIN{
+    -v rss="$rss_kb" -v arch="$archived" -v what="$what" -v cpeer="$cpu_peer" -v clp="$cpu_lp" 'BEGIN{
   printf "\npeer pipeline (xargs -P2 per stage), wall seconds:\n";
   printf "  b3sum %.2f | exiftool -json %.2f | vipsthumbnail 320 %.2f | vipsthumbnail 1600 %.2f | cp + sync %.2f\n", b3, ex, v1, v2, cp;
-  printf "  total                                   %7.2f s  %6.1f files/s  %6.1f MB/s\n", peer, n/peer, mb/peer;
-  printf "liputan ingest                            %7.2f s  %6.1f files/s  %6.1f MB/s  (archived %d)\n", lp, n/lp, mb/lp, arch;
+  printf "  total                                   %7.2f s  %6.1f files/s  %6.1f MB/s  CPU %.1f s\n", peer, n/peer, mb/peer, cpeer;
+  printf "liputan ingest                            %7.2f s  %6.1f files/s  %6.1f MB/s  CPU %.1f s  (archived %d)\n", lp, n/lp, mb/lp, clp, arch;
   printf "  measured: %s\n", what;
   printf "  peak RSS %.0f MiB\n", rss/1024;
   printf "cp -r + sync                              %7.2f s  %6.1f MB/s\n", cpr, mb/cpr;
   printf "liputan ingest of .dat links (archive + catalog alone) %.2f s\n", alone;
   printf "\nratios:\n";
   printf "  liputan ingest / peer pipeline time:            %.2f  (below 1: liputan is faster)\n", lp/peer;
+  printf "  liputan ingest / peer pipeline CPU time:        %.2f  (steadier when the machine is shared)\n", clp/cpeer;
   printf "  archive + catalog alone, share of cp speed:     %.0f%%  (goal >= 80%%)\n", 100*cpr/alone;
   printf "  full liputan ingest, share of cp speed:         %.0f%%\n", 100*cpr/lp }'

@@ -106,12 +106,15 @@ impl ImageStore {
             return Ok(Derivation::Placeholder("malformed asset id".into()));
         };
         write_atomic(&thumb_path, &derived.thumb)?;
-        // A small source needs no preview: the thumbnail's source is small too, so
-        // the preview is the thumbnail.
-        write_atomic(
-            &preview_path,
-            derived.preview.as_deref().unwrap_or(&derived.thumb),
-        )?;
+        // No preview: the original is a JPEG or PNG of at most 1600 px, good
+        // enough to show as it is.
+        match derived.preview.as_deref() {
+            Some(preview) => write_atomic(&preview_path, preview)?,
+            None => write_atomic(
+                &preview_path,
+                &std::fs::read(&source).at("reading", &source)?,
+            )?,
+        }
         Ok(Derivation::Made)
     }
 

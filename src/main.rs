@@ -80,7 +80,16 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Serve => serve(config),
         Command::Ingest { json, dirs } => ingest(config, &dirs, json),
-        Command::Search { json, limit, kind, from, to, leader, photographer, query } => {
+        Command::Search {
+            json,
+            limit,
+            kind,
+            from,
+            to,
+            leader,
+            photographer,
+            query,
+        } => {
             let query = liputan::browse::AssetQuery {
                 q: Some(query.join(" ")),
                 kind,
@@ -151,21 +160,51 @@ async fn shutdown_signal() {
     }
 }
 
-fn search(config: Arc<Config>, query: &liputan::browse::AssetQuery, json: bool) -> anyhow::Result<ExitCode> {
+fn search(
+    config: Arc<Config>,
+    query: &liputan::browse::AssetQuery,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let found = match liputan::app::search(config, query) {
-        Err(e) if e.downcast_ref::<liputan::Error>().is_some_and(|e| matches!(e, liputan::Error::Invalid(_))) => {
+        Err(e)
+            if e.downcast_ref::<liputan::Error>()
+                .is_some_and(|e| matches!(e, liputan::Error::Invalid(_))) =>
+        {
             eprintln!("liputan: {e}");
             return Ok(ExitCode::from(2));
         }
         other => other?,
     };
-    let hits: Vec<_> = found.items.iter().map(liputan::browse::AssetView::new).collect();
+    let hits: Vec<_> = found
+        .items
+        .iter()
+        .map(liputan::browse::AssetView::new)
+        .collect();
     if json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "total": found.total, "hits": hits }))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "total": found.total, "hits": hits })
+            )?
+        );
     } else {
-        println!("{} found{}", found.total, if found.total > hits.len() { format!(", first {}", hits.len()) } else { String::new() });
+        println!(
+            "{} found{}",
+            found.total,
+            if found.total > hits.len() {
+                format!(", first {}", hits.len())
+            } else {
+                String::new()
+            }
+        );
         for hit in &hits {
-            println!("{}  {:<6} {}  {}", hit.captured_at.as_deref().unwrap_or("-"), hit.kind, hit.archive_path, &hit.id[..12]);
+            println!(
+                "{}  {:<6} {}  {}",
+                hit.captured_at.as_deref().unwrap_or("-"),
+                hit.kind,
+                hit.archive_path,
+                &hit.id[..12]
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

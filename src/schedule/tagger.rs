@@ -27,10 +27,11 @@ pub struct Tagger {
     zone: jiff::tz::Offset,
     margins: Margins,
     /// Photos already examined for a clock shot, per (drop folder, camera, day).
-    clock_looks: std::sync::Mutex<
-        std::collections::HashMap<(Option<String>, String, jiff::civil::Date), u32>,
-    >,
+    clock_looks: std::sync::Mutex<std::collections::HashMap<ClockLookKey, u32>>,
 }
+
+/// A drop folder, a camera's serial key and a day.
+type ClockLookKey = (Option<String>, String, jiff::civil::Date);
 
 /// Photographers shoot the clock page first thing: only the first few photos of
 /// each camera in a drop are decoded looking for it (about 50-100 ms each).

@@ -19,6 +19,11 @@ use super::{check_size, Limits, ThumbError, PREVIEW_EDGE, THUMB_EDGE};
 /// gets a thumbnail of what it holds, as other viewers show it. A complete file ends at
 /// its own EOI and never reaches this one.
 const EOI: &[u8] = &[0xff, 0xd9];
+/// Most scans accepted in a progressive JPEG (see [`check_scans`]).
+const MAX_SCANS: usize = 256;
+/// Bytes read looking for the frame header: EXIF, maker notes and ICC profiles sit in
+/// the first few hundred KiB of real files.
+const FRAME_SCAN_LIMIT: u64 = 16 << 20;
 /// Marker segments walked before the frame header; real files have a few dozen.
 const MAX_SEGMENTS: usize = 1024;
 
@@ -45,6 +50,9 @@ pub(super) fn jpeg_bytes(
     viewable: bool,
 ) -> Result<Source, ThumbError> {
     let frame = read_frame(&mut &data[..])?;
+    if frame.progressive {
+        check_scans(&data[..])?;
+    }
     data.extend_from_slice(EOI);
     decode(&data[..], frame, data.len() as u64, limits, viewable)
 }
@@ -56,6 +64,11 @@ pub(super) fn jpeg_stream<R: BufRead + Seek>(
     viewable: bool,
 ) -> Result<Source, ThumbError> {
     let frame = read_frame(&mut r)?;
+    if frame.progressive {
+        // One extra pass over a rare, very large file.
+        r.seek(SeekFrom::Start(0)).map_err(read_error)?;
+        check_scans(&mut r)?;
+    }
     r.seek(SeekFrom::Start(0)).map_err(read_error)?;
     decode(r.chain(EOI), frame, 0, limits, viewable)
 }
@@ -71,7 +84,6 @@ fn decode<R: Read>(
     limits: &Limits,
     viewable: bool,
 ) -> Result<Source, ThumbError> {
-    check_size(frame.width, frame.height, held, limits)?;
     let long = frame.width.max(frame.height);
     let preview = !viewable || long > PREVIEW_EDGE;
     let eighths = if preview {
@@ -151,8 +163,36 @@ fn decode_bytes(frame: &Frame, w: u32, h: u32) -> u64 {
     out * 3 + coefficients
 }
 
-/// Walks the marker segments up to the frame header and checks it.
+/// Refuses progressive files with more than [`MAX_SCANS`] scans: each scan walks every
+/// block of the image again, so thousands of tiny scans would keep a worker busy for
+/// hours (the "progressive JPEG bomb"). Real files have about 10. Start-of-scan markers
+/// cannot occur inside entropy-coded data (an `FF` there is followed by `00` or a
+/// restart code), so counting `FF DA` pairs is enough; an embedded EXIF thumbnail
+/// adds one.
+fn check_scans<R: Read>(mut r: R) -> Result<(), ThumbError> {
+    let mut buf = [0u8; 64 << 10];
+    let (mut scans, mut after_ff) = (0usize, false);
+    loop {
+        let n = r.read(&mut buf).map_err(read_error)?;
+        if n == 0 {
+            return Ok(());
+        }
+        for &b in &buf[..n] {
+            scans += usize::from(after_ff && b == 0xda);
+            after_ff = b == 0xff;
+        }
+        if scans > MAX_SCANS {
+            return Err(ThumbError::Undecodable(format!(
+                "progressive JPEG has more than {MAX_SCANS} scans (a decompression bomb?)"
+            )));
+        }
+    }
+}
+
+/// Walks the marker segments up to the frame header and checks it, reading at most
+/// [`FRAME_SCAN_LIMIT`] bytes.
 pub(super) fn read_frame<R: Read>(r: &mut R) -> Result<Frame, ThumbError> {
+    let r = &mut r.take(FRAME_SCAN_LIMIT);
     let mut soi = [0u8; 2];
     r.read_exact(&mut soi).map_err(read_error)?;
     if soi != [0xff, 0xd8] {

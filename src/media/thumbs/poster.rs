@@ -2,8 +2,9 @@
 //!
 //! ffmpeg writes one frame, already rotated by the stream's display matrix and with
 //! square pixels, as a binary PPM on stdout: a trivial header and raw RGB, so nothing is
-//! encoded twice. Its output is read under `max_alloc`, and it is killed past
-//! `video_timeout`. No ffmpeg, no poster: [`ThumbError::FfmpegMissing`].
+//! encoded twice. Its output is read under `max_alloc`, its address space is capped at
+//! four times that, and it is killed past `video_timeout`. No ffmpeg, no poster:
+//! [`ThumbError::FfmpegMissing`].
 
 use std::fs::File;
 use std::io::Read;
@@ -90,7 +91,9 @@ fn poster_time(path: &Path) -> Duration {
 /// Runs ffmpeg for one frame at `at`. `Ok(None)` when it succeeded but wrote nothing
 /// (the seek went past the end).
 fn frame_at(path: &Path, at: Duration, limits: &Limits) -> Result<Option<Vec<u8>>, ThumbError> {
-    let mut child = Command::new(FFMPEG)
+    let mut command = Command::new(FFMPEG);
+    limit_address_space(&mut command, limits.max_alloc.saturating_mul(4));
+    let mut child = command
         .args(["-nostdin", "-hide_banner", "-loglevel", "error", "-ss"])
         .arg(format!("{:.3}", at.as_secs_f64()))
         .arg("-i")
@@ -133,6 +136,28 @@ fn frame_at(path: &Path, at: Duration, limits: &Limits) -> Result<Option<Vec<u8>
         return Err(ThumbError::Ffmpeg(message.to_owned()));
     }
     Ok((!stdout.is_empty()).then_some(stdout))
+}
+
+/// Caps the child's address space: a hostile file must not make ffmpeg take the
+/// machine's memory either. Four times `max_alloc` (2 GiB by default) leaves room for
+/// ffmpeg's reference frames and thread arenas on 4K video.
+fn limit_address_space(command: &mut Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    let limit = libc::rlimit {
+        rlim_cur: bytes as libc::rlim_t,
+        rlim_max: bytes as libc::rlim_t,
+    };
+    // SAFETY: runs in the forked child before exec; setrlimit is async-signal-safe and
+    // touches only the child's own limits.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setrlimit(libc::RLIMIT_AS, &limit) == 0 {
+                Ok(())
+            } else {
+                Err(std::io::Error::last_os_error())
+            }
+        });
+    }
 }
 
 fn read_capped<R: Read + Send + 'static>(r: R, cap: u64) -> thread::JoinHandle<Vec<u8>> {
