@@ -1,11 +1,12 @@
 //! Media files as ingest sees them: what kind a file is (`kind`), what it says about
 //! itself (`metadata`: capture time, camera, serial, lens, GPS, size, duration),
-//! whether it is completely written (`integrity`), and generators of realistic test
-//! files (`synth`).
+//! whether it is completely written (`integrity`), thumbnails and previews
+//! (`thumbs`), photographed clock-page QR codes (`clockshot`), and generators of
+//! realistic test files (`synth`).
 //!
 //! Everything here is blocking, reads untrusted bytes with bounded memory and never
-//! panics on them. It does not hash, decode pixels, make thumbnails or touch the
-//! catalog; it also never writes files. Format parsers are private submodules: the
+//! panics on them. It does not hash or touch the catalog, and never writes files
+//! (`thumbs` returns encoded bytes; `derived` stores them). Format parsers are private submodules: the
 //! content of a file, not its name, picks the parser.
 
 pub mod clockshot;
