@@ -68,9 +68,14 @@ impl Services {
         let index = SearchIndex::open(&index_dir)
             .with_context(|| format!("opening the search index at {}", index_dir.display()))?;
         if index.needs_rebuild() {
-            tracing::warn!(
-                "the search index was missing or unreadable; rebuilding it from the catalog"
-            );
+            match index.outcome() {
+                crate::search::OpenOutcome::Created => {
+                    tracing::info!("new search index: filling it from the catalog")
+                }
+                other => {
+                    tracing::warn!(outcome = ?other, "the search index is stale or was unreadable; rebuilding it from the catalog")
+                }
+            }
             catalog.mark_all_unindexed()?;
         }
         let images = Arc::new(ImageStore::new(&config.data, &config.archive));
