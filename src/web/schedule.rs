@@ -433,6 +433,23 @@ pub async fn events(
     Ok(Json(json!({ "date": date.to_string(), "items": items })))
 }
 
+/// The assignment as stored now, with the warnings and re-match report of the change.
+fn assignment_reply(
+    state: &AppState,
+    id: i64,
+    warnings: &[String],
+    report: crate::schedule::tagger::Report,
+) -> Result<Value, ApiError> {
+    let assignment = state
+        .catalog
+        .assignment(id)?
+        .ok_or_else(|| Error::NotFound(format!("assignment {id}")))?;
+    let mut value = assignment_json(&assignment);
+    value["warnings"] = json!(warnings);
+    value["rematch"] = json!(report);
+    Ok(value)
+}
+
 fn assignment_json(a: &crate::schedule::Assignment) -> Value {
     json!({ "id": a.id, "event_id": a.event_id, "status": a.status, "folder": a.folder, "crew": a.crew })
 }
@@ -544,14 +561,7 @@ pub async fn add_assignment(
             .catalog
             .add_assignment(event.id, &slug, &crew, status)?;
         let report = state.tagger.rematch_event(&event)?;
-        let assignment = state
-            .catalog
-            .assignment(id)?
-            .ok_or_else(|| Error::NotFound(format!("assignment {id}")))?;
-        let mut value = assignment_json(&assignment);
-        value["warnings"] = json!(warnings);
-        value["rematch"] = json!(report);
-        Ok(value)
+        assignment_reply(&state, id, &warnings, report)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(out)))
@@ -581,14 +591,7 @@ pub async fn put_crew(
                 .set_assignment_status(id, AssignmentStatus::Assigned)?;
         }
         let report = state.tagger.rematch_event(&event)?;
-        let assignment = state
-            .catalog
-            .assignment(id)?
-            .ok_or_else(|| Error::NotFound(format!("assignment {id}")))?;
-        let mut value = assignment_json(&assignment);
-        value["warnings"] = json!(warnings);
-        value["rematch"] = json!(report);
-        Ok(Json(value))
+        assignment_reply(&state, id, &warnings, report).map(Json)
     })
     .await
 }
