@@ -226,6 +226,12 @@ impl Tagger {
     /// Decides `assets` again and re-files those whose assignment changed.
     /// Files tagged by hand are left alone.
     pub fn rematch(&self, assets: Vec<AssetRecord>) -> Result<Report> {
+        self.decide_again(assets, false)
+    }
+
+    /// `rewrite`: record the decision even when it equals the stored one (a
+    /// manual tag being handed back to matching must lose its `tagged_by`).
+    fn decide_again(&self, assets: Vec<AssetRecord>, rewrite: bool) -> Result<Report> {
         let assets: Vec<AssetRecord> = assets
             .into_iter()
             .filter(|a| a.tagged_by.is_none())
@@ -249,7 +255,7 @@ impl Tagger {
             } else {
                 report.triage += 1;
             }
-            if unchanged {
+            if unchanged && !rewrite {
                 continue;
             }
             if tag.assignment_id != asset.assignment_id {
@@ -308,7 +314,7 @@ impl Tagger {
             for asset in &assets {
                 let mut cleared = asset.clone();
                 cleared.tagged_by = None;
-                self.rematch(vec![cleared])?;
+                self.decide_again(vec![cleared], true)?;
             }
             return Ok(assets.len());
         };

@@ -433,6 +433,32 @@ fn a_generated_day_lands_where_a_careful_kasi_would_put_it() {
         Some(assignment_of["jembatan"]),
         "a manual tag survives re-matching"
     );
+    // Handing it back to matching: the stranger's file returns to triage, no longer "by hand".
+    let untagged = send_json(
+        "POST",
+        &addr,
+        &format!("/api/assets/{by_hand}/assignment"),
+        &json!({"assignment_id": null}),
+    );
+    assert_eq!(untagged.status, 200);
+    assert_eq!(tags(&env)[by_hand], None);
+    let by: Option<String> = env
+        .catalog()
+        .query_row(
+            "SELECT tagged_by FROM assets WHERE id = ?1",
+            [by_hand],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(by, None);
+    let tagged = send_json(
+        "POST",
+        &addr,
+        "/api/assets/assignment",
+        &json!({"asset_ids": [by_hand], "assignment_id": assignment_of["jembatan"]}),
+    );
+    assert_eq!(tagged.status, 200, "the bulk form");
+    assert_eq!(tags(&env)[by_hand], Some(assignment_of["jembatan"]));
 
     // Every file is where the catalog says, in its assignment's folder, intact.
     env.assert_archive_matches_catalog();
