@@ -135,7 +135,7 @@ impl Config {
 
     fn check(file: FileConfig, base: &Path) -> Result<Config, (&'static str, String)> {
         let resolve = |p: &Path| {
-            if p.is_absolute() {
+            if p.is_absolute() || base == Path::new(".") {
                 p.to_owned()
             } else {
                 base.join(p)
