@@ -250,15 +250,6 @@ impl Catalog {
         Ok(())
     }
 
-    /// Asks for an asset to be indexed again (after an edit).
-    pub fn touch(&self, id: &str) -> Result<()> {
-        self.conn().execute(
-            "UPDATE assets SET version = version + 1 WHERE id = ?1",
-            [id],
-        )?;
-        Ok(())
-    }
-
     /// Asks for every asset of an event's assignments to be indexed again (its
     /// title, leader or place changed).
     pub fn touch_event_assets(&self, event_id: i64) -> Result<()> {
@@ -411,19 +402,6 @@ impl Catalog {
         let rows = conn
             .prepare_cached(&sql)?
             .query_map([limit as i64], record)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
-    }
-
-    /// Archived assets of one assignment.
-    pub fn assets_of_assignment(&self, assignment_id: i64) -> Result<Vec<AssetRecord>> {
-        let conn = self.conn();
-        let sql = format!(
-            "SELECT {COLUMNS} FROM assets WHERE status = 'archived' AND assignment_id = ?1 ORDER BY captured_at_ms"
-        );
-        let rows = conn
-            .prepare_cached(&sql)?
-            .query_map([assignment_id], record)?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }

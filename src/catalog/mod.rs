@@ -191,16 +191,6 @@ impl Catalog {
         Ok(stmt.query_row([id], row_to_archived).optional()?)
     }
 
-    /// Every archived asset, for checks and verification.
-    pub fn all_archived(&self) -> Result<Vec<ArchivedAsset>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(
-            "SELECT id, size, kind, archive_path, damaged FROM assets WHERE status = 'archived' ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], row_to_archived)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
     /// Writes the asset row in state `placing`, before its file is renamed into
     /// the archive, so that a crash after the rename is recovered, not orphaned.
     pub fn claim(&self, asset: &NewAsset, staging: &Path) -> Result<Claim> {
@@ -340,14 +330,6 @@ impl Catalog {
         let mut stmt = conn
             .prepare("SELECT path, reason FROM rejections ORDER BY last_seen_ms DESC, id DESC")?;
         let rows = stmt.query_map([], |row| Ok((path_of(row.get(0)?), row.get(1)?)))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// The sources recorded for one asset.
-    pub fn sources_of(&self, id: &str) -> Result<Vec<PathBuf>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare("SELECT path FROM sources WHERE asset_id = ?1 ORDER BY id")?;
-        let rows = stmt.query_map([id], |row| Ok(path_of(row.get(0)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
