@@ -34,6 +34,13 @@ pub fn folder(date: jiff::civil::Date, placement: &Placement, kind: Kind) -> Pat
         .join(kind.as_str())
 }
 
+/// The calendar day of a capture in the configured zone (folders follow WITA
+/// days); today for a file with no time at all.
+pub fn day_of(captured: Option<jiff::Timestamp>, zone: jiff::tz::Offset) -> jiff::civil::Date {
+    zone.to_datetime(captured.unwrap_or_else(jiff::Timestamp::now))
+        .date()
+}
+
 /// `IMG_0001.JPG` -> `IMG_0001_0123abcd.JPG`: the name used when the plain one is
 /// taken by different content. Works on raw bytes, so odd names survive.
 pub fn with_hash_suffix(name: &OsStr, id: &str) -> OsString {

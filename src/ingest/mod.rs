@@ -346,7 +346,7 @@ impl Ingestor {
         seen: &SourceSeen,
         stat: FileStat,
     ) -> Result<Outcome> {
-        let date = capture_date(&asset.metadata, self.config.zone);
+        let date = layout::day_of(asset.metadata.captured_at.map(|c| c.utc), self.config.zone);
         let (tag, placement) = self.tagger.tag_new(&asset);
         asset.tag = tag;
         let folder = layout::folder(date, &placement, asset.kind);
@@ -500,12 +500,4 @@ fn source_changed(
         );
     }
     None
-}
-
-/// The calendar day of the capture, in the configured zone (folders follow WITA days).
-pub fn capture_date(metadata: &Metadata, zone: jiff::tz::Offset) -> jiff::civil::Date {
-    let utc = metadata
-        .captured_at
-        .map_or_else(jiff::Timestamp::now, |c| c.utc);
-    zone.to_datetime(utc).date()
 }

@@ -25,7 +25,10 @@ pub fn refile(
     tag: Tag,
 ) -> Result<()> {
     let kind: Kind = asset.kind.parse().unwrap_or(Kind::Other);
-    let date = capture_day(asset, zone);
+    let captured = asset
+        .captured_at_ms
+        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok());
+    let date = layout::day_of(captured, zone);
     let folder = layout::folder(date, placement, kind);
     if asset.archive_path.parent() == Some(folder.as_path()) {
         return catalog.set_tag(&asset.id, &tag);
@@ -78,15 +81,6 @@ fn sync_parents(archive: &Path, from: &Path, to: &Path) -> Result<()> {
         store::fsync_dir(&dir).at("syncing", &dir)?;
     }
     Ok(())
-}
-
-/// The capture day in the configured zone (the untagged folder's date).
-fn capture_day(asset: &AssetRecord, zone: jiff::tz::Offset) -> jiff::civil::Date {
-    let utc = asset
-        .captured_at_ms
-        .and_then(|ms| jiff::Timestamp::from_millisecond(ms).ok())
-        .unwrap_or_else(jiff::Timestamp::now);
-    zone.to_datetime(utc).date()
 }
 
 /// Settles re-filings a crash interrupted: a file found at its new path gets
