@@ -192,10 +192,15 @@ pub async fn serve(
         index: services.index.clone(),
         images: services.images.clone(),
         tagger: services.tagger.clone(),
+        setup: Arc::new(std::sync::Mutex::new(setup_link(
+            &services.catalog,
+            listener.local_addr()?,
+        )?)),
     };
     let mut http_stop = stop_rx.clone();
     let mut http = tokio::spawn(async move {
-        axum::serve(listener, web::router(state))
+        let app = web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = http_stop.wait_for(|stop| *stop).await;
             })
@@ -226,10 +231,46 @@ pub async fn serve(
     }
 }
 
+/// While no admin account exists, a one-time link to create the first one,
+/// printed where the admin who started the daemon looks (stderr, journald).
+fn setup_link(catalog: &Catalog, listen: std::net::SocketAddr) -> anyhow::Result<Option<String>> {
+    if catalog.has_admin()? {
+        return Ok(None);
+    }
+    let secret = crate::auth::new_secret()?;
+    let link = format!("http://{listen}/setup?token={secret}");
+    eprintln!(
+        "liputan: no admin account yet. Open this link once to create the first one:\n  {link}"
+    );
+    tracing::warn!("no admin account yet; the one-time setup link was printed on stderr");
+    Ok(Some(secret))
+}
+
 fn describe(result: Result<Result<(), String>, tokio::task::JoinError>) -> String {
     match result {
         Ok(Ok(())) => "ended".into(),
         Ok(Err(e)) => e,
         Err(e) => e.to_string(),
     }
+}
+
+/// `liputan user add`: a new account with a password.
+pub fn add_user(
+    config: &Config,
+    person: &crate::schedule::Person,
+    password: &str,
+) -> crate::Result<()> {
+    let hash = crate::auth::hash_password(password)?;
+    let catalog = Catalog::open(&config.catalog_path())?;
+    catalog.add_person(person)?;
+    catalog.set_password(&person.username, &hash)?;
+    catalog.audit(None, "user add (command line)", &person.username, 201)
+}
+
+/// `liputan token create`: a bearer token for an existing account.
+pub fn create_token(config: &Config, username: &str) -> crate::Result<String> {
+    let catalog = Catalog::open(&config.catalog_path())?;
+    let token = catalog.create_token(username)?;
+    catalog.audit(None, "token create (command line)", username, 201)?;
+    Ok(token)
 }

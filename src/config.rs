@@ -44,6 +44,9 @@ pub struct Config {
     pub min_free_bytes: u64,
     pub before_minutes: u32,
     pub after_minutes: u32,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    pub upload_max_bytes: u64,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +71,9 @@ struct PathsSection {
 #[serde(deny_unknown_fields)]
 struct ServerSection {
     listen: String,
+    session_idle_minutes: u64,
+    session_max_hours: u64,
+    upload_max_mb: u64,
 }
 
 #[derive(Deserialize)]
@@ -183,6 +189,13 @@ impl Config {
             )
         })?;
         let ingest = &file.ingest;
+        let server = &file.server;
+        if server.session_idle_minutes == 0 || server.session_max_hours == 0 {
+            return Err((
+                "server.session_idle_minutes",
+                "session limits must be at least 1".into(),
+            ));
+        }
         if ingest.rescan_minutes == 0 {
             return Err(("ingest.rescan_minutes", "must be at least 1".into()));
         }
@@ -207,6 +220,9 @@ impl Config {
             min_free_bytes: ingest.min_free_mb.saturating_mul(1024 * 1024),
             before_minutes: file.matching.before_minutes,
             after_minutes: file.matching.after_minutes,
+            session_idle: Duration::from_secs(server.session_idle_minutes * 60),
+            session_max: Duration::from_secs(server.session_max_hours * 3600),
+            upload_max_bytes: server.upload_max_mb.saturating_mul(1024 * 1024),
         })
     }
 

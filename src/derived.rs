@@ -193,7 +193,7 @@ pub fn search_doc(
         event_title: context.event_title,
         leader: context.leader,
         place: context.place,
-        caption: None,
+        caption: asset.caption.clone().or_else(|| asset.description.clone()),
         keywords: Vec::new(),
         status: status_of(asset).to_owned(),
     }

@@ -13,9 +13,11 @@
 //! file formats; `app` wires it together; `web` serves HTTP.
 
 pub mod app;
+pub mod auth;
 pub mod browse;
 pub mod catalog;
 pub mod config;
+pub mod dates;
 pub mod derived;
 pub mod error;
 pub mod ingest;

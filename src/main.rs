@@ -65,6 +65,52 @@ enum Command {
     },
     /// Rebuild the search index (and any missing thumbnails) from the catalog.
     Reindex,
+    /// Manage login accounts.
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+    /// Seed a realistic day (people, cameras, events, assignments, generated
+    /// card dumps) in DIR and serve it.
+    Demo {
+        /// Folder for the demo's config, inbox, archive and data.
+        #[arg(long, default_value = "liputan-demo", value_name = "DIR")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserAction {
+    /// Create an account; the password is read from stdin (one line).
+    Add {
+        username: String,
+        /// kadis, kabid, kasi, staf or tenaga_ahli.
+        #[arg(long)]
+        role: String,
+        /// May manage users.
+        #[arg(long)]
+        admin: bool,
+        /// Full name (default: the username).
+        #[arg(long)]
+        name: Option<String>,
+        /// NIP (18 digits) for civil servants.
+        #[arg(long)]
+        nip: Option<String>,
+        /// Crew roles: fotografer, kameraman, reporter (repeatable).
+        #[arg(long = "crew-role")]
+        crew_roles: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Print a new API bearer token for USERNAME.
+    Create { username: String },
 }
 
 fn main() -> ExitCode {
@@ -103,6 +149,21 @@ fn main() -> ExitCode {
             search(config, &query, json)
         }
         Command::Reindex => reindex(config),
+        Command::User {
+            action:
+                UserAction::Add {
+                    username,
+                    role,
+                    admin,
+                    name,
+                    nip,
+                    crew_roles,
+                },
+        } => add_user(&config, &username, &role, admin, name, nip, &crew_roles),
+        Command::Token {
+            action: TokenAction::Create { username },
+        } => create_token(&config, &username),
+        Command::Demo { dir } => demo(&dir),
     };
     match result {
         Ok(code) => code,
@@ -241,4 +302,62 @@ fn ingest(config: Arc<Config>, dirs: &[PathBuf], json: bool) -> anyhow::Result<E
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Bad input from the command line is a usage error (exit 2), naming the field.
+fn usage_error(e: liputan::Error) -> anyhow::Result<ExitCode> {
+    match e {
+        liputan::Error::Invalid(m) | liputan::Error::Conflict(m) | liputan::Error::NotFound(m) => {
+            eprintln!("liputan: {m}");
+            Ok(ExitCode::from(2))
+        }
+        other => Err(other.into()),
+    }
+}
+
+fn add_user(
+    config: &Config,
+    username: &str,
+    role: &str,
+    admin: bool,
+    name: Option<String>,
+    nip: Option<String>,
+    crew_roles: &[String],
+) -> anyhow::Result<ExitCode> {
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password)?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    let name = name.unwrap_or_else(|| username.to_owned());
+    let person = match liputan::schedule::new_person(
+        username,
+        &name,
+        role,
+        crew_roles,
+        nip.as_deref(),
+        admin,
+    ) {
+        Ok(p) => p,
+        Err(e) => return usage_error(e),
+    };
+    match liputan::app::add_user(config, &person, password) {
+        Ok(()) => {
+            eprintln!("liputan: account {username} ({role}) created");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => usage_error(e),
+    }
+}
+
+fn create_token(config: &Config, username: &str) -> anyhow::Result<ExitCode> {
+    match liputan::app::create_token(config, username) {
+        Ok(token) => {
+            println!("{token}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => usage_error(e),
+    }
+}
+
+fn demo(_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("demo: not wired yet")
 }

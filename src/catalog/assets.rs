@@ -42,6 +42,13 @@ pub struct AssetRecord {
     pub version: i64,
     /// Who tagged it by hand (never undone by re-matching); `None`: matching did.
     pub tagged_by: Option<String>,
+    /// What the file says about itself (EXIF ImageDescription): untrusted text.
+    pub description: Option<String>,
+    /// The caption a person wrote in the panel, and who.
+    pub caption: Option<String>,
+    pub caption_by: Option<String>,
+    /// Chosen for the assignment's report.
+    pub picked: bool,
     pub match_confidence: Option<f64>,
     /// Why it waits in triage (untagged).
     pub triage_reason: Option<String>,
@@ -72,7 +79,10 @@ const COLUMNS: &str =
     "id, size, kind, file_name, archive_path, damaged, captured_at_ms, captured_offset,
     time_source, make, model, serial, lens, lat, lon, orientation, width, height, duration_ms,
     drop_folder, photographer, assignment_id, match_reason, derived, derive_error, version,
-    tagged_by, match_confidence, triage_reason, triage_suggestions";
+    tagged_by, match_confidence, triage_reason, triage_suggestions, description, caption,
+    caption_by, picked";
+/// How many columns `COLUMNS` selects (extra columns follow it).
+const COLUMN_COUNT: usize = 34;
 
 fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AssetRecord> {
     Ok(AssetRecord {
@@ -106,6 +116,10 @@ fn record(row: &rusqlite::Row<'_>) -> rusqlite::Result<AssetRecord> {
         match_confidence: row.get(27)?,
         triage_reason: row.get(28)?,
         triage_suggestions: row.get(29)?,
+        description: row.get(30)?,
+        caption: row.get(31)?,
+        caption_by: row.get(32)?,
+        picked: row.get(33)?,
     })
 }
 
@@ -402,6 +416,77 @@ impl Catalog {
         let rows = conn
             .prepare_cached(&sql)?
             .query_map([limit as i64], record)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Sets (or clears, with an empty text) the caption; the index follows.
+    pub fn set_caption(&self, asset_id: &str, caption: &str, by: &str) -> Result<()> {
+        let caption = caption.trim();
+        let changed = self.conn().execute(
+            "UPDATE assets SET caption = nullif(?2, ''), caption_by = ?3, version = version + 1
+             WHERE id = ?1 AND status = 'archived'",
+            params![asset_id, caption, by],
+        )?;
+        if changed == 0 {
+            return Err(crate::Error::NotFound(format!(
+                "asset {asset_id} not found"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Marks an asset as picked (or not) for its assignment's report.
+    pub fn set_picked(&self, asset_id: &str, picked: bool) -> Result<()> {
+        let changed = self.conn().execute(
+            "UPDATE assets SET picked = ?2 WHERE id = ?1 AND status = 'archived'",
+            params![asset_id, picked],
+        )?;
+        if changed == 0 {
+            return Err(crate::Error::NotFound(format!(
+                "asset {asset_id} not found"
+            )));
+        }
+        Ok(())
+    }
+
+    /// An assignment's files, oldest capture first.
+    pub fn assets_of_assignment(&self, assignment_id: i64) -> Result<Vec<AssetRecord>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM assets WHERE status = 'archived' AND assignment_id = ?1
+             ORDER BY captured_at_ms, file_name"
+        );
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map([assignment_id], record)?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// How many files wait in triage.
+    pub fn untagged_count(&self) -> Result<i64> {
+        Ok(self.conn().query_row(
+            "SELECT count(*) FROM assets WHERE status = 'archived' AND assignment_id IS NULL",
+            [],
+            |row| row.get(0),
+        )?)
+    }
+
+    /// Files archived after `since_ms` (ingest time), newest first: the
+    /// panel's "arriving now" list. Returns them with their ingest times.
+    pub fn arrived_since(&self, since_ms: i64, limit: usize) -> Result<Vec<(AssetRecord, i64)>> {
+        let conn = self.conn();
+        let sql = format!(
+            "SELECT {COLUMNS}, ingested_at_ms FROM assets WHERE status = 'archived' AND ingested_at_ms > ?1
+             ORDER BY ingested_at_ms DESC LIMIT ?2"
+        );
+        let rows = conn
+            .prepare_cached(&sql)?
+            .query_map(params![since_ms, limit as i64], |row| {
+                let at: i64 = row.get(COLUMN_COUNT)?;
+                Ok((record(row)?, at))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }

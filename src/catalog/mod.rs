@@ -14,8 +14,10 @@ use rusqlite::{params, Connection, OptionalExtension};
 use crate::error::{Error, IoContext, Result};
 use crate::media::{Kind, Metadata};
 
+mod accounts;
 mod assets;
 mod schedule;
+pub use accounts::{AuditEntry, SessionLimits};
 pub use assets::{AssetRecord, Derivation, Refile};
 
 /// Migrations in order; `PRAGMA user_version` is the count applied.
@@ -23,6 +25,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_init.sql"),
     include_str!("migrations/0002_derived.sql"),
     include_str!("migrations/0003_schedule.sql"),
+    include_str!("migrations/0004_accounts.sql"),
+    include_str!("migrations/0005_captions.sql"),
 ];
 
 /// The catalog handle. Cheap to share behind an `Arc`.
@@ -214,9 +218,9 @@ impl Catalog {
                 captured_at_ms, captured_offset, time_source, make, model, serial, lens, lat, lon, alt,
                 orientation, width, height, duration_ms, metadata, drop_folder, ingested_at_ms,
                 serial_key, assignment_id, match_reason, match_confidence, photographer, triage_reason,
-                triage_suggestions, tagged_by)
+                triage_suggestions, tagged_by, description)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'placing', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
-                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32)",
+                ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30, ?31, ?32, ?33)",
             params![
                 asset.id,
                 asset.size as i64,
@@ -250,6 +254,7 @@ impl Catalog {
                 asset.tag.triage_reason,
                 asset.tag.suggestions,
                 asset.tag.tagged_by,
+                m.description,
             ],
         )?;
         Ok(Claim::Claimed)

@@ -35,6 +35,10 @@ pub struct Metadata {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub duration_ms: Option<u64>,
+    /// EXIF ImageDescription, unless it is a camera's placeholder ("OLYMPUS
+    /// DIGITAL CAMERA"). Untrusted text: the panel escapes it.
+    #[serde(default)]
+    pub description: Option<String>,
     /// Set when the file is structurally broken (for example cut short): the reason.
     pub damaged: Option<String>,
 }

@@ -33,6 +33,9 @@ pub(crate) fn apply(exif: &Exif, zone: Offset, md: &mut Metadata) {
     fill(&mut md.orientation, || orientation(exif));
     fill(&mut md.captured_at, || capture_time(exif, zone));
     fill(&mut md.gps, || gps(exif, Context::Gps));
+    fill(&mut md.description, || {
+        text(exif, Tag::ImageDescription).and_then(|d| description(&d))
+    });
     if md.serial.is_none() || md.lens.is_none() {
         let notes = makernote::read(exif, md.make.as_deref());
         fill(&mut md.serial, || {
@@ -43,6 +46,21 @@ pub(crate) fn apply(exif: &Exif, zone: Offset, md: &mut Metadata) {
         });
         fill(&mut md.lens, || text(exif, Tag::LensModel).or(notes.lens));
     }
+}
+
+/// Longest description kept (some software writes whole articles).
+const MAX_DESCRIPTION_CHARS: usize = 2000;
+
+/// A description worth keeping: not blank, not a camera's stock text.
+fn description(raw: &str) -> Option<String> {
+    let d = raw.trim_matches(|c: char| c.is_whitespace() || c == '\0');
+    let upper = d.to_uppercase();
+    let stock = upper.ends_with("DIGITAL CAMERA")
+        || matches!(
+            upper.as_str(),
+            "" | "DCIM" | "DEFAULT" | "SONY DSC" | "EXIF_JPEG_PICTURE"
+        );
+    (!stock).then(|| d.chars().take(MAX_DESCRIPTION_CHARS).collect())
 }
 
 fn fill<T>(slot: &mut Option<T>, value: impl FnOnce() -> Option<T>) {

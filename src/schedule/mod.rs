@@ -41,6 +41,51 @@ pub enum Leader {
     Lainnya,
 }
 
+impl Role {
+    /// How the panel says it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Kadis => "Kepala Dinas",
+            Role::Kabid => "Kepala Bidang",
+            Role::Kasi => "Kepala Seksi",
+            Role::Staf => "Staf",
+            Role::TenagaAhli => "Tenaga Ahli",
+        }
+    }
+
+    pub const ALL: [Role; 5] = [
+        Role::Kadis,
+        Role::Kabid,
+        Role::Kasi,
+        Role::Staf,
+        Role::TenagaAhli,
+    ];
+}
+
+impl CrewRole {
+    pub fn label(self) -> &'static str {
+        match self {
+            CrewRole::Fotografer => "Fotografer",
+            CrewRole::Kameraman => "Kameraman",
+            CrewRole::Reporter => "Reporter",
+        }
+    }
+}
+
+impl AssignmentStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            AssignmentStatus::Planned => "Direncanakan",
+            AssignmentStatus::Assigned => "Ditugaskan",
+            AssignmentStatus::LetterIssued => "Surat tugas terbit",
+            AssignmentStatus::Covered => "Sudah diliput",
+            AssignmentStatus::Reported => "Laporan masuk",
+            AssignmentStatus::Approved => "Disetujui",
+            AssignmentStatus::Published => "Dipublikasikan",
+        }
+    }
+}
+
 impl Leader {
     /// How the panel says it.
     pub fn label(self) -> &'static str {
@@ -243,4 +288,37 @@ mod tests {
             .to_string();
         assert!(err.starts_with("leader:"));
     }
+}
+
+/// A new person, validated: username, non-empty name, role, crew roles and
+/// NIP (spaces removed) by the rules above. Used by the API, `user add` and setup.
+pub fn new_person(
+    username: &str,
+    name: &str,
+    role: &str,
+    crew_roles: &[String],
+    nip: Option<&str>,
+    is_admin: bool,
+) -> Result<Person> {
+    check_username("username", username)?;
+    if name.trim().is_empty() {
+        return Err(Error::Invalid("name: must not be empty".into()));
+    }
+    let role: Role = parse_name("role", role, "kadis, kabid, kasi, staf, tenaga_ahli")?;
+    let crew_roles = crew_roles
+        .iter()
+        .map(|r| parse_name::<CrewRole>("crew_roles", r, "fotografer, kameraman, reporter"))
+        .collect::<Result<Vec<_>>>()?;
+    let nip = nip.map(|n| n.replace(' ', "")).filter(|n| !n.is_empty());
+    if let Some(nip) = &nip {
+        check_nip(nip)?;
+    }
+    Ok(Person {
+        username: username.to_owned(),
+        name: name.trim().to_owned(),
+        nip,
+        role,
+        crew_roles,
+        is_admin,
+    })
 }

@@ -14,8 +14,7 @@
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use jiff::civil::DateTime;
 use jiff::tz::Offset;
 use jiff::Timestamp;
@@ -54,11 +53,12 @@ const BULAN: [&str; 12] = [
 
 /// The clock routes (`/clock`, `/clock/qr.svg`, `/clock/now`), for any router state:
 /// merge them into the app's router. None of them needs a login.
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new()
-        .route("/clock", get(page))
-        .route("/clock/qr.svg", get(qr_svg))
-        .route("/clock/now", get(now))
+/// No login: photographers open it on a phone at the venue.
+pub fn routes(r: crate::web::access::Routes) -> crate::web::access::Routes {
+    use crate::auth::Need::Public;
+    r.get("/clock", Public, page)
+        .get("/clock/qr.svg", Public, qr_svg)
+        .get("/clock/now", Public, now)
 }
 
 /// `GET /clock`: the page, in Bahasa Indonesia, rendered with the current time and QR
@@ -228,17 +228,7 @@ const PAGE: &str = r##"<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Jam Server · Liputan</title>
 <noscript><meta http-equiv="refresh" content="1"></noscript>
-<style>
-html,body{margin:0;background:#fff;color:#000;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;text-align:center}
-main{max-width:36rem;margin:0 auto;padding:.75rem}
-#jam{font-size:clamp(3rem,19vw,8rem);font-weight:700;font-variant-numeric:tabular-nums;line-height:1.05;margin-top:.25rem}
-#zona{font-size:1.5rem;font-weight:700;letter-spacing:.1em}
-#tanggal{font-size:1.2rem;margin:.2rem 0 .75rem}
-#qr svg{display:block;width:100%;max-width:75vh;height:auto;margin:0 auto}
-#qr.basi{opacity:.06}
-#status{min-height:1.4em;font-weight:700;color:#b00020;margin:.5rem 0}
-.petunjuk{font-size:1rem;color:#333;margin:.25rem 0}
-</style>
+<link rel="stylesheet" href="/static/clock.css">
 </head>
 <body>
 <main>
@@ -251,56 +241,7 @@ main{max-width:36rem;margin:0 auto;padding:.75rem}
 kode QR tampak besar dan tajam. Selisih jam kamera dihitung otomatis saat foto masuk ke
 arsip.</p>
 </main>
-<script>
-(function () {
-  var jam = document.getElementById("jam"), tanggal = document.getElementById("tanggal");
-  var qr = document.getElementById("qr"), status = document.getElementById("status");
-  var fresh = performance.now(), timer = null, busy = false;
-  function checkStale() {
-    if (performance.now() - fresh > 2500) {
-      qr.className = "basi";
-      status.textContent = "Koneksi ke server terputus. Jangan memotret sampai jam berjalan lagi.";
-    }
-  }
-  function show(r, svg) {
-    qr.innerHTML = svg;
-    jam.textContent = r.headers.get("x-clock-text");
-    tanggal.textContent = r.headers.get("x-clock-date");
-    qr.className = "";
-    status.textContent = "";
-    fresh = performance.now();
-    var ms = Number(r.headers.get("x-clock-epoch-ms"));
-    return isFinite(ms) ? 1000 - (ms % 1000) + 30 : 1000;
-  }
-  function tick() {
-    if (busy) return;
-    busy = true;
-    clearTimeout(timer);
-    var abort = window.AbortController ? new AbortController() : null;
-    var limit = setTimeout(function () { if (abort) abort.abort(); }, 3000);
-    fetch("clock/qr.svg?t=" + Date.now(), { cache: "no-store", signal: abort ? abort.signal : null })
-      .then(function (r) {
-        if (!r.ok) throw new Error("HTTP " + r.status);
-        return r.text().then(function (svg) { return show(r, svg); });
-      })
-      .catch(function () { checkStale(); return 1000; })
-      .then(function (wait) {
-        clearTimeout(limit);
-        busy = false;
-        timer = setTimeout(tick, wait);
-      });
-  }
-  function keepAwake() {
-    try { if (navigator.wakeLock) navigator.wakeLock.request("screen").catch(function () {}); } catch (e) {}
-  }
-  document.addEventListener("visibilitychange", function () {
-    if (!document.hidden) { checkStale(); keepAwake(); tick(); }
-  });
-  setInterval(checkStale, 500);
-  keepAwake();
-  tick();
-})();
-</script>
+<script src="/static/clock.js"></script>
 </body>
 </html>
 "##;

@@ -2,9 +2,11 @@
 //! Handlers stay short: blocking work goes through `error::blocking`, errors
 //! through `ApiError`.
 
+pub mod access;
 mod assets;
 pub mod clock;
 mod error;
+pub mod pages;
 mod schedule;
 
 use std::sync::Arc;
@@ -12,15 +14,16 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, patch, post, put};
 use axum::{Json, Router};
 
+use crate::auth::Need;
 use crate::catalog::Catalog;
 use crate::config::Config;
 use crate::derived::ImageStore;
 use crate::ingest::pipeline::Status;
 use crate::ingest::Ingestor;
 use crate::search::SearchIndex;
+use access::{RouteRule, Routes};
 
 /// What handlers share.
 #[derive(Clone)]
@@ -33,42 +36,77 @@ pub struct AppState {
     pub index: SearchIndex,
     pub images: Arc<ImageStore>,
     pub tagger: Arc<crate::schedule::tagger::Tagger>,
+    /// The one-time secret of the setup link while no admin exists.
+    pub setup: Arc<std::sync::Mutex<Option<String>>>,
 }
 
+/// Largest request body any handler reads whole (forms and JSON); uploads
+/// stream and have their own limit.
+const BODY_LIMIT: usize = 1024 * 1024;
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/api/assets", get(assets::list))
-        .route("/api/assets/{id}", get(assets::get))
-        .route("/api/assets/{id}/thumb", get(assets::thumb))
-        .route("/api/assets/{id}/preview", get(assets::preview))
-        .route("/api/assets/{id}/original", get(assets::original))
-        .route("/api/assets/{id}/assignment", post(schedule::tag_asset))
-        .route("/api/assets/assignment", post(schedule::tag_assets))
-        .route(
-            "/api/people",
-            get(schedule::people).post(schedule::add_person),
-        )
-        .route(
-            "/api/cameras",
-            get(schedule::cameras).post(schedule::add_camera),
-        )
-        .route("/api/cameras/{serial}", patch(schedule::patch_camera))
-        .route(
-            "/api/roster/{month}",
-            get(schedule::get_roster).put(schedule::put_roster),
-        )
-        .route(
-            "/api/events",
-            get(schedule::events).post(schedule::add_event),
-        )
-        .route("/api/events/{id}", patch(schedule::update_event))
-        .route("/api/assignments", post(schedule::add_assignment))
-        .route("/api/assignments/{id}", get(schedule::get_assignment))
-        .route("/api/assignments/{id}/crew", put(schedule::put_crew))
-        .route("/api/triage", get(schedule::triage))
-        .merge(clock::router())
+    let (router, _) = routes(state.clone()).finish();
+    router
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(access::security_headers))
         .with_state(state)
+}
+
+/// Every route with the permission it needs (`design.md`'s table). Tests walk
+/// this table, so a route added here without a row there fails them.
+pub fn routes(state: AppState) -> Routes {
+    let r = Routes::new(state)
+        .get("/healthz", Need::Public, healthz)
+        .get("/api/assets", Need::Login, assets::list)
+        .get("/api/assets/{id}", Need::Login, assets::get)
+        .get("/api/assets/{id}/thumb", Need::Login, assets::thumb)
+        .get("/api/assets/{id}/preview", Need::Login, assets::preview)
+        .get("/api/assets/{id}/original", Need::Login, assets::original)
+        .post(
+            "/api/assets/{id}/assignment",
+            Need::Schedule,
+            schedule::tag_asset,
+        )
+        .post(
+            "/api/assets/assignment",
+            Need::Schedule,
+            schedule::tag_assets,
+        )
+        .get("/api/people", Need::Login, schedule::people)
+        .post("/api/people", Need::Admin, schedule::add_person)
+        .get("/api/cameras", Need::Login, schedule::cameras)
+        .post("/api/cameras", Need::Schedule, schedule::add_camera)
+        .patch(
+            "/api/cameras/{serial}",
+            Need::Schedule,
+            schedule::patch_camera,
+        )
+        .get("/api/roster/{month}", Need::Login, schedule::get_roster)
+        .put("/api/roster/{month}", Need::Schedule, schedule::put_roster)
+        .get("/api/events", Need::Login, schedule::events)
+        .post("/api/events", Need::Schedule, schedule::add_event)
+        .patch("/api/events/{id}", Need::Schedule, schedule::update_event)
+        .post("/api/assignments", Need::Schedule, schedule::add_assignment)
+        .get(
+            "/api/assignments/{id}",
+            Need::Login,
+            schedule::get_assignment,
+        )
+        .put(
+            "/api/assignments/{id}/crew",
+            Need::Schedule,
+            schedule::put_crew,
+        )
+        .get("/api/triage", Need::Schedule, schedule::triage)
+        .get("/api/routes", Need::Admin, route_list);
+    let r = clock::routes(r);
+    pages::routes(r)
+}
+
+/// `GET /api/routes`: every route with the permission it needs, so an
+/// admin (and the permission tests) can see the whole table.
+async fn route_list(State(state): State<AppState>) -> Json<Vec<RouteRule>> {
+    Json(routes(state).finish().1)
 }
 
 /// 200 when the catalog answers; the body says what ingest and the derived

@@ -14,10 +14,10 @@ use serde_json::{json, Value};
 
 use super::error::{blocking, ApiError};
 use super::AppState;
+use crate::auth::hash_password;
 use crate::error::Error;
 use crate::schedule::{
-    check_nip, check_username, parse_name, AssignmentStatus, Camera, CrewMember, CrewRole, Event,
-    Leader, Person, Role,
+    new_person, parse_name, AssignmentStatus, Camera, CrewMember, CrewRole, Event, Leader, Person,
 };
 
 /// Parses a JSON body, naming the field that is wrong.
@@ -49,7 +49,6 @@ struct NewPerson {
     nip: Option<String>,
     #[serde(default)]
     is_admin: bool,
-    #[allow(dead_code)]
     password: Option<String>,
 }
 
@@ -58,33 +57,24 @@ pub async fn add_person(
     bytes: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
     let input: NewPerson = body(&bytes)?;
-    check_username("username", &input.username)?;
-    if input.name.trim().is_empty() {
-        return Err(invalid("name: must not be empty".into()));
-    }
-    let role: Role = parse_name("role", &input.role, "kadis, kabid, kasi, staf, tenaga_ahli")?;
-    let crew_roles = input
-        .crew_roles
-        .iter()
-        .map(|r| parse_name::<CrewRole>("crew_roles", r, "fotografer, kameraman, reporter"))
-        .collect::<Result<Vec<_>, _>>()?;
-    let nip = input
-        .nip
-        .map(|n| n.replace(' ', ""))
-        .filter(|n| !n.is_empty());
-    if let Some(nip) = &nip {
-        check_nip(nip)?;
-    }
-    let person = Person {
-        username: input.username,
-        name: input.name.trim().to_owned(),
-        nip,
-        role,
-        crew_roles,
-        is_admin: input.is_admin,
-    };
+    let person = new_person(
+        &input.username,
+        &input.name,
+        &input.role,
+        &input.crew_roles,
+        input.nip.as_deref(),
+        input.is_admin,
+    )?;
     let stored = person.clone();
-    blocking(move || Ok(state.catalog.add_person(&stored)?)).await?;
+    blocking(move || {
+        let hash = input.password.as_deref().map(hash_password).transpose()?;
+        state.catalog.add_person(&stored)?;
+        if let Some(hash) = hash {
+            state.catalog.set_password(&stored.username, &hash)?;
+        }
+        Ok(())
+    })
+    .await?;
     Ok((StatusCode::CREATED, Json(person)))
 }
 

@@ -80,6 +80,54 @@ impl Env {
         Daemon { child }
     }
 
+    /// Creates an account with the CLI (password `sandi-<username>`) and
+    /// returns a bearer token for it.
+    pub fn account(&self, username: &str, role: &str, admin: bool) -> String {
+        use std::io::Write;
+        let mut cmd = self.liputan();
+        cmd.args(["user", "add", username, "--role", role, "--name"])
+            .arg(format!("Pengguna {username}"));
+        if admin {
+            cmd.arg("--admin");
+        }
+        let mut child = cmd
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run user add");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("sandi-{username}\n").as_bytes())
+            .expect("password");
+        let out = child.wait_with_output().expect("user add");
+        assert!(
+            out.status.success(),
+            "user add {username}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = self
+            .liputan()
+            .args(["token", "create", username])
+            .output()
+            .expect("token create");
+        assert!(out.status.success(), "token create {username}");
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// The token of the admin (a KADIS) that requests use unless they carry
+    /// their own credentials; created on first use.
+    pub fn admin_token(&self) -> String {
+        let path = self.dir.path().join("admin.token");
+        if let Ok(token) = std::fs::read_to_string(&path) {
+            return token;
+        }
+        let token = self.account("admin", "kadis", true);
+        std::fs::write(&path, &token).expect("keep the admin token");
+        token
+    }
+
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("serve.log")).unwrap_or_default()
     }
@@ -225,8 +273,24 @@ pub fn hash_of(path: &Path) -> String {
         .to_string()
 }
 
+/// Tokens requests to an address carry by default (the admin's).
+static DEFAULT_TOKENS: std::sync::Mutex<BTreeMap<String, String>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
 /// The address `liputan serve` printed in its log ("panel on http://ADDR").
+/// From then on, requests to it act as the environment's admin unless they
+/// carry their own `Authorization` or `Cookie` (or use `request_anonymous`).
 pub fn served_addr(env: &Env) -> String {
+    let token = env.admin_token();
+    let addr = logged_addr(env);
+    DEFAULT_TOKENS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(addr.clone(), token);
+    addr
+}
+
+fn logged_addr(env: &Env) -> String {
     let mut addr = String::new();
     wait_until(
         Duration::from_secs(30),
@@ -288,6 +352,33 @@ pub fn send_json(method: &str, addr: &str, path: &str, body: &serde_json::Value)
 }
 
 pub fn request(
+    method: &str,
+    addr: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Reply {
+    let has_credentials = headers
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("authorization") || k.eq_ignore_ascii_case("cookie"));
+    let token = DEFAULT_TOKENS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(addr)
+        .cloned();
+    match token {
+        Some(token) if !has_credentials => {
+            let bearer = format!("Bearer {token}");
+            let mut with: Vec<(&str, &str)> = headers.to_vec();
+            with.push(("Authorization", &bearer));
+            request_anonymous(method, addr, path, &with, body)
+        }
+        _ => request_anonymous(method, addr, path, headers, body),
+    }
+}
+
+/// A request exactly as given: no default credentials.
+pub fn request_anonymous(
     method: &str,
     addr: &str,
     path: &str,

@@ -2,6 +2,7 @@
 //! SQLite catalog and real folders, each test in its own temp folder.
 
 mod browse;
+mod cdp;
 mod crash;
 mod daemon;
 mod disk_full;

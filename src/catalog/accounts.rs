@@ -1,0 +1,290 @@
+//! Logins: password hashes, sessions, API tokens, failed-login counts and the
+//! audit log. Secrets arrive in clear and are stored as `auth::secret_hash`.
+
+use rusqlite::{params, OptionalExtension};
+use serde::Serialize;
+
+use super::{now_ms, Catalog};
+use crate::auth::{new_secret, secret_hash, Viewer};
+use crate::error::{Error, Result};
+use crate::schedule::{name_of, parse_name, Role};
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at_ms: i64,
+    pub username: Option<String>,
+    pub action: String,
+    pub target: String,
+    pub status: u16,
+}
+
+/// How long sessions live, in milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionLimits {
+    pub idle_ms: i64,
+    pub absolute_ms: i64,
+}
+
+const VIEWER: &str = "SELECT p.username, p.name, p.role, p.is_admin FROM people p";
+
+fn viewer(row: &rusqlite::Row<'_>) -> rusqlite::Result<Viewer> {
+    let role: String = row.get(2)?;
+    Ok(Viewer {
+        username: row.get(0)?,
+        name: row.get(1)?,
+        // Unknown roles (a newer catalog) get the least rights.
+        role: parse_name("role", &role, "").unwrap_or(Role::Staf),
+        is_admin: row.get(3)?,
+    })
+}
+
+impl Catalog {
+    pub fn set_password(&self, username: &str, hash: &str) -> Result<()> {
+        let changed = self.conn().execute(
+            "UPDATE people SET password_hash = ?2 WHERE username = ?1",
+            params![username, hash],
+        )?;
+        if changed == 0 {
+            return Err(Error::NotFound(format!("username: no person {username}")));
+        }
+        Ok(())
+    }
+
+    /// The person behind a login attempt and their password hash; `None` for
+    /// unknown or disabled accounts.
+    pub fn login_candidate(&self, username: &str) -> Result<Option<(Viewer, Option<String>)>> {
+        let conn = self.conn();
+        let row = conn
+            .prepare_cached(&format!(
+                "{VIEWER}, (SELECT password_hash FROM people WHERE username = ?1) \
+                 WHERE p.username = ?1 AND p.disabled = 0"
+            ))?
+            .query_row([username], |row| Ok((viewer(row)?, row.get(4)?)))
+            .optional()?;
+        Ok(row)
+    }
+
+    /// Whether any enabled account may manage users (else the first start
+    /// offers a one-time setup link).
+    pub fn has_admin(&self) -> Result<bool> {
+        let found: Option<i64> = self
+            .conn()
+            .query_row(
+                "SELECT 1 FROM people WHERE is_admin = 1 AND disabled = 0 AND password_hash IS NOT NULL LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    /// Changes what an account may do. Any change ends the account's
+    /// sessions, so a demoted person is not left with old rights.
+    pub fn update_account(
+        &self,
+        username: &str,
+        role: Option<Role>,
+        is_admin: Option<bool>,
+        disabled: Option<bool>,
+    ) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
+            "UPDATE people SET role = coalesce(?2, role), is_admin = coalesce(?3, is_admin),
+                               disabled = coalesce(?4, disabled) WHERE username = ?1",
+            params![username, role.map(|r| name_of(&r)), is_admin, disabled],
+        )?;
+        if changed == 0 {
+            return Err(Error::NotFound(format!("username: no person {username}")));
+        }
+        tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Whether an account is disabled (`None`: no such account).
+    pub fn is_disabled(&self, username: &str) -> Result<Option<bool>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT disabled FROM people WHERE username = ?1",
+                [username],
+                |row| row.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Starts a session; returns the secret for the cookie.
+    pub fn start_session(&self, username: &str) -> Result<String> {
+        let secret = new_secret()?;
+        let now = now_ms();
+        self.conn().execute(
+            "INSERT INTO sessions (id_hash, username, created_at_ms, seen_at_ms) VALUES (?1, ?2, ?3, ?3)",
+            params![secret_hash(&secret), username, now],
+        )?;
+        Ok(secret)
+    }
+
+    /// The person a session cookie stands for, if the session is alive;
+    /// marks it as seen. Expired sessions are deleted on the way.
+    pub fn session_viewer(&self, secret: &str, limits: SessionLimits) -> Result<Option<Viewer>> {
+        let now = now_ms();
+        let conn = self.conn();
+        conn.prepare_cached("DELETE FROM sessions WHERE seen_at_ms < ?1 OR created_at_ms < ?2")?
+            .execute(params![now - limits.idle_ms, now - limits.absolute_ms])?;
+        let id = secret_hash(secret);
+        let found = conn
+            .prepare_cached(&format!(
+                "{VIEWER} JOIN sessions s ON s.username = p.username \
+                 WHERE s.id_hash = ?1 AND p.disabled = 0"
+            ))?
+            .query_row([&id], viewer)
+            .optional()?;
+        if found.is_some() {
+            conn.prepare_cached("UPDATE sessions SET seen_at_ms = ?2 WHERE id_hash = ?1")?
+                .execute(params![id, now])?;
+        }
+        Ok(found)
+    }
+
+    pub fn end_session(&self, secret: &str) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM sessions WHERE id_hash = ?1",
+            [secret_hash(secret)],
+        )?;
+        Ok(())
+    }
+
+    /// Ends every session of an account except `keep` (after a password change).
+    pub fn end_other_sessions(&self, username: &str, keep: Option<&str>) -> Result<()> {
+        let keep = keep.map(secret_hash).unwrap_or_default();
+        self.conn().execute(
+            "DELETE FROM sessions WHERE username = ?1 AND id_hash != ?2",
+            params![username, keep],
+        )?;
+        Ok(())
+    }
+
+    /// Creates an API bearer token; returns it (shown once).
+    pub fn create_token(&self, username: &str) -> Result<String> {
+        if self.is_disabled(username)?.is_none() {
+            return Err(Error::NotFound(format!("username: no person {username}")));
+        }
+        let secret = new_secret()?;
+        self.conn().execute(
+            "INSERT INTO api_tokens (token_hash, username, created_at_ms) VALUES (?1, ?2, ?3)",
+            params![secret_hash(&secret), username, now_ms()],
+        )?;
+        Ok(secret)
+    }
+
+    pub fn token_viewer(&self, secret: &str) -> Result<Option<Viewer>> {
+        let conn = self.conn();
+        let found = conn
+            .prepare_cached(&format!(
+                "{VIEWER} JOIN api_tokens t ON t.username = p.username \
+                 WHERE t.token_hash = ?1 AND p.disabled = 0"
+            ))?
+            .query_row([secret_hash(secret)], viewer)
+            .optional()?;
+        Ok(found)
+    }
+
+    pub fn record_login_failure(&self, username: &str, addr: &str) -> Result<()> {
+        let now = now_ms();
+        let conn = self.conn();
+        // Old failures are forgotten as new ones arrive: the table stays small.
+        conn.prepare_cached("DELETE FROM login_failures WHERE at_ms < ?1")?
+            .execute([now - 24 * 3600 * 1000])?;
+        conn.prepare_cached(
+            "INSERT INTO login_failures (username, addr, at_ms) VALUES (?1, ?2, ?3)",
+        )?
+        .execute(params![username, addr, now])?;
+        Ok(())
+    }
+
+    /// Failures of this username from this address since `since_ms`: how
+    /// many, and when the latest was.
+    pub fn login_failures(
+        &self,
+        username: &str,
+        addr: &str,
+        since_ms: i64,
+    ) -> Result<(u32, Option<i64>)> {
+        Ok(self.conn().prepare_cached(
+            "SELECT count(*), max(at_ms) FROM login_failures WHERE username = ?1 AND addr = ?2 AND at_ms >= ?3",
+        )?
+        .query_row(params![username, addr, since_ms], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })?)
+    }
+
+    pub fn clear_login_failures(&self, username: &str, addr: &str) -> Result<()> {
+        self.conn().execute(
+            "DELETE FROM login_failures WHERE username = ?1 AND addr = ?2",
+            params![username, addr],
+        )?;
+        Ok(())
+    }
+
+    pub fn audit(
+        &self,
+        username: Option<&str>,
+        action: &str,
+        target: &str,
+        status: u16,
+    ) -> Result<()> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO audit (at_ms, username, action, target, status) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![now_ms(), username, action, target, status])?;
+        Ok(())
+    }
+
+    /// The newest `limit` audit lines with ids below `before` (paging back).
+    pub fn audit_log(&self, limit: u32, before: Option<i64>) -> Result<Vec<AuditEntry>> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, at_ms, username, action, target, status FROM audit
+             WHERE id < ?1 ORDER BY id DESC LIMIT ?2",
+        )?;
+        let rows = stmt
+            .query_map(params![before.unwrap_or(i64::MAX), limit], |row| {
+                Ok(AuditEntry {
+                    id: row.get(0)?,
+                    at_ms: row.get(1)?,
+                    username: row.get(2)?,
+                    action: row.get(3)?,
+                    target: row.get(4)?,
+                    status: row.get(5)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}
+
+impl Catalog {
+    /// Whether `username` is on the crew of assignment `assignment_id`.
+    pub fn is_crew(&self, assignment_id: i64, username: &str) -> Result<bool> {
+        let found: Option<i64> = self
+            .conn()
+            .prepare_cached("SELECT 1 FROM crew WHERE assignment_id = ?1 AND username = ?2")?
+            .query_row(params![assignment_id, username], |row| row.get(0))
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    /// The assignment an asset is tagged to (`None`: untagged or unknown).
+    pub fn assignment_of_asset(&self, asset_id: &str) -> Result<Option<i64>> {
+        let found: Option<Option<i64>> = self
+            .conn()
+            .prepare_cached("SELECT assignment_id FROM assets WHERE id = ?1")?
+            .query_row([asset_id], |row| row.get(0))
+            .optional()?;
+        Ok(found.flatten())
+    }
+}
