@@ -161,6 +161,9 @@ pub fn search(config: Arc<Config>, query: &AssetQuery) -> anyhow::Result<Found> 
     Ok(browse::find(&catalog, &index, config.zone, query)?)
 }
 
+/// How long `serve` waits for open requests when asked to stop.
+const HTTP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// `liputan serve`: runs until `shutdown` completes, on an already bound listener
 /// (tests pass port 0).
 pub async fn serve(
@@ -192,6 +195,7 @@ pub async fn serve(
         index: services.index.clone(),
         images: services.images.clone(),
         tagger: services.tagger.clone(),
+        wake: services.wake.clone(),
         setup: Arc::new(std::sync::Mutex::new(setup_link(
             &services.catalog,
             listener.local_addr()?,
@@ -219,7 +223,12 @@ pub async fn serve(
         let _ = ingest.await;
     }
     if !http.is_finished() {
-        let _ = http.await;
+        // Open pages hold connections (the live list on Beranda never ends, a
+        // phone may sit on a slow upload): give requests a moment, then close.
+        if tokio::time::timeout(HTTP_GRACE, &mut http).await.is_err() {
+            tracing::info!("closing connections still open after {HTTP_GRACE:?}");
+            http.abort();
+        }
     }
     tokio::task::spawn_blocking(move || workers.stop()).await?;
     match early {

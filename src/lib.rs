@@ -18,6 +18,7 @@ pub mod browse;
 pub mod catalog;
 pub mod config;
 pub mod dates;
+pub mod demo;
 pub mod derived;
 pub mod error;
 pub mod ingest;

@@ -81,6 +81,9 @@ enum Command {
         /// Folder for the demo's config, inbox, archive and data.
         #[arg(long, default_value = "liputan-demo", value_name = "DIR")]
         dir: PathBuf,
+        /// Address for the panel (default 127.0.0.1:8080, or what DIR's config says).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
     },
 }
 
@@ -163,7 +166,7 @@ fn main() -> ExitCode {
         Command::Token {
             action: TokenAction::Create { username },
         } => create_token(&config, &username),
-        Command::Demo { dir } => demo(&dir),
+        Command::Demo { dir, listen } => demo(&dir, listen.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -358,6 +361,18 @@ fn create_token(config: &Config, username: &str) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn demo(_dir: &std::path::Path) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("demo: not wired yet")
+/// `liputan demo`: prepares (or reuses) the demo folder, prints where things are
+/// and the demo logins, and serves it like `serve`.
+fn demo(dir: &std::path::Path, listen: Option<&str>) -> anyhow::Result<ExitCode> {
+    let demo = match liputan::demo::prepare(dir, listen) {
+        Ok(demo) => demo,
+        Err(e @ (liputan::Error::Invalid(_) | liputan::Error::Conflict(_))) => {
+            eprintln!("liputan: {e}");
+            return Ok(ExitCode::from(2));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    print!("{}", demo.banner());
+    std::io::Write::flush(&mut std::io::stdout())?;
+    serve(Arc::new(demo.config))
 }

@@ -134,11 +134,18 @@ async fn the_clock_page_is_indonesian_shows_wita_and_is_never_cached() {
         r#"name="viewport""#,
         "WITA",
         "<svg",
-        "clock/qr.svg",
-        "Jangan memotret",
+        "/static/clock.js",
+        "/static/clock.css",
     ] {
         assert!(html.contains(needle), "page lacks {needle}");
     }
+    // The script (a separate file: the panel's CSP allows no inline script)
+    // fetches the code and warns when it goes stale.
+    let script = include_str!("../src/web/static/clock.js");
+    for needle in ["clock/qr.svg", "Jangan memotret"] {
+        assert!(script.contains(needle), "clock.js lacks {needle}");
+    }
+    assert!(!html.contains("<script>"), "no inline script");
     assert!(!html.contains("{{"), "every placeholder is filled");
 
     let now = clock::now().await;

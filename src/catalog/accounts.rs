@@ -57,10 +57,10 @@ impl Catalog {
     pub fn login_candidate(&self, username: &str) -> Result<Option<(Viewer, Option<String>)>> {
         let conn = self.conn();
         let row = conn
-            .prepare_cached(&format!(
-                "{VIEWER}, (SELECT password_hash FROM people WHERE username = ?1) \
-                 WHERE p.username = ?1 AND p.disabled = 0"
-            ))?
+            .prepare_cached(
+                "SELECT p.username, p.name, p.role, p.is_admin, p.password_hash FROM people p \
+                 WHERE p.username = ?1 AND p.disabled = 0",
+            )?
             .query_row([username], |row| Ok((viewer(row)?, row.get(4)?)))
             .optional()?;
         Ok(row)

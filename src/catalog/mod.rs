@@ -397,7 +397,14 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         return Err(Error::SchemaTooNew { found, known });
     }
     for (step, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.transaction()?;
+        // IMMEDIATE, and the version read again inside: another process
+        // (`liputan user add` next to a starting daemon) may have migrated
+        // between our first read and this write lock.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if now > step as i64 {
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", step as i64 + 1)?;
         tx.commit()?;

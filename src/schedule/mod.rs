@@ -243,6 +243,39 @@ pub fn wall_time(t: jiff::Timestamp, zone: jiff::tz::Offset) -> String {
     format!("{:02}.{:02}", dt.hour(), dt.minute())
 }
 
+/// A new person, validated: username, non-empty name, role, crew roles and
+/// NIP (spaces removed) by the rules above. Used by the API, `user add` and setup.
+pub fn new_person(
+    username: &str,
+    name: &str,
+    role: &str,
+    crew_roles: &[String],
+    nip: Option<&str>,
+    is_admin: bool,
+) -> Result<Person> {
+    check_username("username", username)?;
+    if name.trim().is_empty() {
+        return Err(Error::Invalid("name: must not be empty".into()));
+    }
+    let role: Role = parse_name("role", role, "kadis, kabid, kasi, staf, tenaga_ahli")?;
+    let crew_roles = crew_roles
+        .iter()
+        .map(|r| parse_name::<CrewRole>("crew_roles", r, "fotografer, kameraman, reporter"))
+        .collect::<Result<Vec<_>>>()?;
+    let nip = nip.map(|n| n.replace(' ', "")).filter(|n| !n.is_empty());
+    if let Some(nip) = &nip {
+        check_nip(nip)?;
+    }
+    Ok(Person {
+        username: username.to_owned(),
+        name: name.trim().to_owned(),
+        nip,
+        role,
+        crew_roles,
+        is_admin,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,37 +321,4 @@ mod tests {
             .to_string();
         assert!(err.starts_with("leader:"));
     }
-}
-
-/// A new person, validated: username, non-empty name, role, crew roles and
-/// NIP (spaces removed) by the rules above. Used by the API, `user add` and setup.
-pub fn new_person(
-    username: &str,
-    name: &str,
-    role: &str,
-    crew_roles: &[String],
-    nip: Option<&str>,
-    is_admin: bool,
-) -> Result<Person> {
-    check_username("username", username)?;
-    if name.trim().is_empty() {
-        return Err(Error::Invalid("name: must not be empty".into()));
-    }
-    let role: Role = parse_name("role", role, "kadis, kabid, kasi, staf, tenaga_ahli")?;
-    let crew_roles = crew_roles
-        .iter()
-        .map(|r| parse_name::<CrewRole>("crew_roles", r, "fotografer, kameraman, reporter"))
-        .collect::<Result<Vec<_>>>()?;
-    let nip = nip.map(|n| n.replace(' ', "")).filter(|n| !n.is_empty());
-    if let Some(nip) = &nip {
-        check_nip(nip)?;
-    }
-    Ok(Person {
-        username: username.to_owned(),
-        name: name.trim().to_owned(),
-        nip,
-        role,
-        crew_roles,
-        is_admin,
-    })
 }

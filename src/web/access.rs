@@ -351,7 +351,7 @@ fn internal(message: String) -> Response {
 
 /// The cookie that starts a session.
 pub fn session_cookie(secret: &str, headers: &HeaderMap) -> HeaderValue {
-    let secure = behind_tls(headers).then_some("; Secure").unwrap_or("");
+    let secure = if behind_tls(headers) { "; Secure" } else { "" };
     let value = format!("{SESSION_COOKIE}={secret}; Path=/; HttpOnly; SameSite=Lax{secure}");
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(""))
 }

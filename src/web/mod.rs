@@ -4,10 +4,13 @@
 
 pub mod access;
 mod assets;
+mod captions;
 pub mod clock;
 mod error;
 pub mod pages;
+mod people;
 mod schedule;
+mod upload;
 
 use std::sync::Arc;
 
@@ -36,6 +39,8 @@ pub struct AppState {
     pub index: SearchIndex,
     pub images: Arc<ImageStore>,
     pub tagger: Arc<crate::schedule::tagger::Tagger>,
+    /// Rings the derived workers (index, thumbnails) after an edit.
+    pub wake: Arc<crate::derived::Wake>,
     /// The one-time secret of the setup link while no admin exists.
     pub setup: Arc<std::sync::Mutex<Option<String>>>,
 }
@@ -72,8 +77,20 @@ pub fn routes(state: AppState) -> Routes {
             Need::Schedule,
             schedule::tag_assets,
         )
+        .post(
+            "/api/assets/{id}/caption",
+            Need::Crew(crate::auth::Target::Asset),
+            captions::set_caption,
+        )
+        .post(
+            "/api/assets/{id}/pick",
+            Need::Crew(crate::auth::Target::Asset),
+            captions::set_pick,
+        )
         .get("/api/people", Need::Login, schedule::people)
         .post("/api/people", Need::Admin, schedule::add_person)
+        .patch("/api/people/{username}", Need::Admin, people::patch_person)
+        .get("/api/audit", Need::Audit, people::audit)
         .get("/api/cameras", Need::Login, schedule::cameras)
         .post("/api/cameras", Need::Schedule, schedule::add_camera)
         .patch(
@@ -100,6 +117,7 @@ pub fn routes(state: AppState) -> Routes {
         .get("/api/triage", Need::Schedule, schedule::triage)
         .get("/api/routes", Need::Admin, route_list);
     let r = clock::routes(r);
+    let r = upload::routes(r);
     pages::routes(r)
 }
 

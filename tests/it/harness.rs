@@ -282,7 +282,7 @@ static DEFAULT_TOKENS: std::sync::Mutex<BTreeMap<String, String>> =
 /// carry their own `Authorization` or `Cookie` (or use `request_anonymous`).
 pub fn served_addr(env: &Env) -> String {
     let token = env.admin_token();
-    let addr = logged_addr(env);
+    let addr = served_addr_anonymous(env);
     DEFAULT_TOKENS
         .lock()
         .unwrap_or_else(|e| e.into_inner())
@@ -290,7 +290,8 @@ pub fn served_addr(env: &Env) -> String {
     addr
 }
 
-fn logged_addr(env: &Env) -> String {
+/// The address, without making an admin (requests carry no default token).
+pub fn served_addr_anonymous(env: &Env) -> String {
     let mut addr = String::new();
     wait_until(
         Duration::from_secs(30),

@@ -316,16 +316,31 @@ struct SetupQuery {
     token: Option<String>,
 }
 
-fn setup_token_ok(state: &AppState, token: Option<&str>) -> bool {
-    let expected = state.setup.lock().unwrap_or_else(|e| e.into_inner());
-    match (expected.as_deref(), token) {
-        (Some(e), Some(t)) => crate::auth::secret_hash(e) == crate::auth::secret_hash(t),
-        _ => false,
+/// The link works once, and only while no admin exists (one may have been
+/// made with `liputan user add --admin` after the link was printed).
+async fn setup_token_ok(state: &AppState, token: Option<&str>) -> bool {
+    let matches = {
+        let expected = state.setup.lock().unwrap_or_else(|e| e.into_inner());
+        match (expected.as_deref(), token) {
+            // Compared as hashes: no early exit on the first differing byte.
+            (Some(e), Some(t)) => crate::auth::secret_hash(e) == crate::auth::secret_hash(t),
+            _ => false,
+        }
+    };
+    if !matches {
+        return false;
     }
+    let catalog = state.catalog.clone();
+    let no_admin = blocking(move || Ok(!catalog.has_admin()?)).await;
+    if !matches!(no_admin, Ok(true)) {
+        *state.setup.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        return false;
+    }
+    true
 }
 
 async fn setup_page(State(state): State<AppState>, Query(q): Query<SetupQuery>) -> Response {
-    if !setup_token_ok(&state, q.token.as_deref()) {
+    if !setup_token_ok(&state, q.token.as_deref()).await {
         return super::refusal(
             StatusCode::NOT_FOUND,
             "Tautan penyiapan tidak berlaku (admin pertama sudah dibuat, atau tautannya salah).",
@@ -373,7 +388,7 @@ async fn setup_form(
     headers: HeaderMap,
     Form(form): Form<SetupForm>,
 ) -> Response {
-    if !setup_token_ok(&state, Some(&form.token)) {
+    if !setup_token_ok(&state, Some(&form.token)).await {
         return super::refusal(StatusCode::NOT_FOUND, "Tautan penyiapan tidak berlaku.");
     }
     let catalog = state.catalog.clone();

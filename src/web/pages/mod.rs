@@ -3,8 +3,17 @@
 //! file wrote). Forms post to the same JSON API the contract names, through
 //! `static/app.js`, so one set of handlers and one permission table serve both.
 
+pub mod agenda;
+pub mod archive;
+pub mod assignment;
+pub mod cameras;
+pub mod crew;
 pub mod home;
 pub mod login;
+pub mod roster;
+pub mod triage;
+pub mod upload;
+pub mod users;
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -72,6 +81,8 @@ fn head(title: &str) -> Markup {
         head {
             meta charset="utf-8";
             meta name="viewport" content="width=device-width, initial-scale=1";
+            // No favicon request (and no 404 in every console).
+            link rel="icon" href="data:,";
             title { (title) " · liputan" }
             link rel="stylesheet" href="/static/app.css";
             script src="/static/app.js" defer {}
@@ -155,6 +166,31 @@ const STATIC: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../static/clock.js"),
     ),
+    (
+        "schedule.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/schedule.css"),
+    ),
+    (
+        "schedule.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/schedule.js"),
+    ),
+    (
+        "assets.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/assets.css"),
+    ),
+    (
+        "assets.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/assets.js"),
+    ),
+    (
+        "upload.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/upload.js"),
+    ),
 ];
 
 async fn static_file(axum::extract::Path(name): axum::extract::Path<String>) -> Response {
@@ -175,5 +211,14 @@ async fn static_file(axum::extract::Path(name): axum::extract::Path<String>) -> 
 pub fn routes(r: Routes) -> Routes {
     let r = r.get("/static/{name}", Need::Public, static_file);
     let r = login::routes(r);
-    home::routes(r)
+    let r = home::routes(r);
+    let r = roster::routes(r);
+    let r = agenda::routes(r);
+    let r = crew::routes(r);
+    let r = cameras::routes(r);
+    let r = assignment::routes(r);
+    let r = triage::routes(r);
+    let r = archive::routes(r);
+    let r = upload::routes(r);
+    users::routes(r)
 }
