@@ -13,7 +13,7 @@ use axum::extract::{Path, State};
 use axum::{Extension, Json};
 use serde::Deserialize;
 
-use super::error::{blocking, ApiError};
+use super::error::{blocking, json_body, ApiError};
 use super::AppState;
 use crate::auth::Viewer;
 use crate::browse::AssetView;
@@ -34,20 +34,6 @@ struct CaptionBody {
 #[serde(deny_unknown_fields)]
 struct PickBody {
     picked: bool,
-}
-
-/// Parses a JSON body, naming the field that is wrong.
-fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." {
-            String::new()
-        } else {
-            format!("{path}: ")
-        };
-        ApiError::BadRequest(format!("{field}{}", e.inner()))
-    })
 }
 
 /// Checks a caption: at most [`MAX_CAPTION_CHARS`] characters, no control
@@ -77,7 +63,7 @@ pub async fn set_caption(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Json<AssetView>, ApiError> {
-    let input: CaptionBody = body(&bytes)?;
+    let input: CaptionBody = json_body(&bytes)?;
     let caption =
         check_caption(input.caption.as_deref().unwrap_or("")).map_err(ApiError::BadRequest)?;
     let asset = blocking(move || {
@@ -98,7 +84,7 @@ pub async fn set_pick(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Json<AssetView>, ApiError> {
-    let input: PickBody = body(&bytes)?;
+    let input: PickBody = json_body(&bytes)?;
     let asset = blocking(move || {
         state.catalog.set_picked(&id, input.picked)?;
         Ok(state.catalog.asset(&id)?)
@@ -135,15 +121,15 @@ mod tests {
 
     #[test]
     fn bodies_name_the_bad_field() {
-        let err = |json: &str| match body::<CaptionBody>(&Bytes::from(json.to_owned())) {
+        let err = |json: &str| match json_body::<CaptionBody>(&Bytes::from(json.to_owned())) {
             Err(ApiError::BadRequest(m)) => m,
             _ => panic!("accepted {json}"),
         };
         assert!(err(r#"{"caption": 5}"#).starts_with("caption:"));
         assert!(err(r#"{"caption": "x", "other": 1}"#).contains("other"));
         assert!(err("{}").contains("caption"));
-        assert!(body::<CaptionBody>(&Bytes::from_static(br#"{"caption": null}"#)).is_ok());
-        let pick = body::<PickBody>(&Bytes::from_static(br#"{"picked": "ya"}"#));
+        assert!(json_body::<CaptionBody>(&Bytes::from_static(br#"{"caption": null}"#)).is_ok());
+        let pick = json_body::<PickBody>(&Bytes::from_static(br#"{"picked": "ya"}"#));
         assert!(matches!(pick, Err(ApiError::BadRequest(m)) if m.starts_with("picked:")));
     }
 }

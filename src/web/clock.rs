@@ -33,24 +33,6 @@ pub const HEADER_EPOCH_MS: &str = "x-clock-epoch-ms";
 pub const HEADER_TEXT: &str = "x-clock-text";
 pub const HEADER_DATE: &str = "x-clock-date";
 
-const HARI: [&str; 7] = [
-    "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
-];
-const BULAN: [&str; 12] = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-];
-
 /// The clock routes (`/clock`, `/clock/qr.svg`, `/clock/now`), for any router state:
 /// merge them into the app's router. None of them needs a login.
 /// No login: photographers open it on a phone at the venue.
@@ -206,16 +188,7 @@ impl Reading {
 
 /// The date as Indonesian writes it: `Kamis, 26 November 2026`.
 fn tanggal(local: DateTime) -> String {
-    // Both indexes are in range by construction (0..=6 and 1..=12).
-    let name = |names: &[&'static str], i: i8| {
-        usize::try_from(i)
-            .ok()
-            .and_then(|i| names.get(i).copied())
-            .unwrap_or_default()
-    };
-    let hari = name(&HARI, local.weekday().to_monday_zero_offset());
-    let bulan = name(&BULAN, local.month() - 1);
-    format!("{hari}, {} {bulan} {}", local.day(), local.year())
+    crate::dates::long_date(local.date())
 }
 
 /// The page. The script fetches `clock/qr.svg` just after each server second begins and

@@ -54,3 +54,17 @@ pub async fn blocking<T: Send + 'static>(
 ) -> Result<T, ApiError> {
     tokio::task::spawn_blocking(work).await?
 }
+
+/// Parses a JSON body, naming the field that is wrong (`"crew[0].role: ..."`).
+pub fn json_body<T: for<'de> serde::Deserialize<'de>>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." {
+            String::new()
+        } else {
+            format!("{path}: ")
+        };
+        ApiError::BadRequest(format!("{field}{}", e.inner()))
+    })
+}

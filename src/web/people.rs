@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::access::session_secret;
-use super::error::{blocking, ApiError};
+use super::error::{blocking, json_body, ApiError};
 use super::AppState;
 use crate::auth::{hash_password, Viewer};
 use crate::catalog::AuditEntry;
@@ -21,16 +21,6 @@ use crate::schedule::{parse_name, Person, Role};
 /// Audit lines per page when `limit` is not given, and at most.
 pub const AUDIT_PAGE: u32 = 50;
 pub const AUDIT_MAX: u32 = 500;
-
-/// Parses a JSON body, naming the field that is wrong.
-fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." { "body".to_owned() } else { path };
-        ApiError::BadRequest(format!("{field}: {}", e.inner()))
-    })
-}
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,7 +92,7 @@ pub async fn patch_person(
     headers: HeaderMap,
     bytes: Bytes,
 ) -> Result<Json<Account>, ApiError> {
-    let patch: AccountPatch = body(&bytes)?;
+    let patch: AccountPatch = json_body(&bytes)?;
     if patch.role.is_none()
         && patch.is_admin.is_none()
         && patch.disabled.is_none()
@@ -274,12 +264,14 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_wrong_types_name_the_field() {
-        let err = body::<AccountPatch>(&Bytes::from_static(br#"{"admin": true}"#)).unwrap_err();
+        let err =
+            json_body::<AccountPatch>(&Bytes::from_static(br#"{"admin": true}"#)).unwrap_err();
         let ApiError::BadRequest(m) = err else {
             panic!()
         };
         assert!(m.contains("admin"), "{m}");
-        let err = body::<AccountPatch>(&Bytes::from_static(br#"{"is_admin": "ya"}"#)).unwrap_err();
+        let err =
+            json_body::<AccountPatch>(&Bytes::from_static(br#"{"is_admin": "ya"}"#)).unwrap_err();
         let ApiError::BadRequest(m) = err else {
             panic!()
         };

@@ -12,27 +12,13 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::error::{blocking, ApiError};
+use super::error::{blocking, json_body, ApiError};
 use super::AppState;
 use crate::auth::hash_password;
 use crate::error::Error;
 use crate::schedule::{
     new_person, parse_name, AssignmentStatus, Camera, CrewMember, CrewRole, Event, Leader, Person,
 };
-
-/// Parses a JSON body, naming the field that is wrong.
-fn body<T: for<'de> Deserialize<'de>>(bytes: &Bytes) -> Result<T, ApiError> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." {
-            String::new()
-        } else {
-            format!("{path}: ")
-        };
-        ApiError::BadRequest(format!("{field}{}", e.inner()))
-    })
-}
 
 fn invalid(message: String) -> ApiError {
     ApiError::BadRequest(message)
@@ -56,7 +42,7 @@ pub async fn add_person(
     State(state): State<AppState>,
     bytes: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let input: NewPerson = body(&bytes)?;
+    let input: NewPerson = json_body(&bytes)?;
     let person = new_person(
         &input.username,
         &input.name,
@@ -98,7 +84,7 @@ pub async fn add_camera(
     State(state): State<AppState>,
     bytes: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let input: NewCamera = body(&bytes)?;
+    let input: NewCamera = json_body(&bytes)?;
     if input.serial.trim().is_empty() {
         return Err(invalid("serial: must not be empty".into()));
     }
@@ -142,7 +128,7 @@ pub async fn patch_camera(
     Path(serial): Path<String>,
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let patch: CameraPatch = body(&bytes)?;
+    let patch: CameraPatch = json_body(&bytes)?;
     if let Some(offset) = patch.clock_offset_seconds {
         check_offset(offset)?;
     }
@@ -193,7 +179,7 @@ pub async fn put_roster(
     Path(month): Path<String>,
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let input: RosterBody = body(&bytes)?;
+    let input: RosterBody = json_body(&bytes)?;
     let first = month_start(&month)?;
     let mut days = Vec::new();
     for (day, people) in input.days {
@@ -339,7 +325,7 @@ pub async fn add_event(
     State(state): State<AppState>,
     bytes: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let event = body::<EventBody>(&bytes)?.into_event(0)?;
+    let event = json_body::<EventBody>(&bytes)?.into_event(0)?;
     let (event, report) = blocking(move || {
         let id = state.catalog.add_event(&event)?;
         let event = Event { id, ..event };
@@ -358,7 +344,7 @@ pub async fn update_event(
     Path(id): Path<i64>,
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let event = body::<EventBody>(&bytes)?.into_event(id)?;
+    let event = json_body::<EventBody>(&bytes)?.into_event(id)?;
     let (event, report) = blocking(move || {
         let old = state
             .catalog
@@ -532,7 +518,7 @@ pub async fn add_assignment(
     State(state): State<AppState>,
     bytes: Bytes,
 ) -> Result<impl IntoResponse, ApiError> {
-    let input: NewAssignment = body(&bytes)?;
+    let input: NewAssignment = json_body(&bytes)?;
     let crew = crew_of(input.crew)?;
     let event_id = input.event_id;
     let out = blocking(move || {
@@ -563,7 +549,7 @@ pub async fn put_crew(
     Path(id): Path<i64>,
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let crew = crew_of(body::<CrewOnly>(&bytes)?.crew)?;
+    let crew = crew_of(json_body::<CrewOnly>(&bytes)?.crew)?;
     blocking(move || {
         let assignment = state
             .catalog
@@ -634,13 +620,13 @@ pub async fn tag_asset(
     Path(id): Path<String>,
     bytes: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    let input: TagBody = body(&bytes)?;
+    let input: TagBody = json_body(&bytes)?;
     tag(state, vec![id], input.assignment_id).await
 }
 
 /// `POST /api/assets/assignment {asset_ids, assignment_id}`: the bulk form.
 pub async fn tag_assets(state: State<AppState>, bytes: Bytes) -> Result<Json<Value>, ApiError> {
-    let input: BulkTagBody = body(&bytes)?;
+    let input: BulkTagBody = json_body(&bytes)?;
     if input.asset_ids.is_empty() {
         return Err(invalid("asset_ids: must not be empty".into()));
     }

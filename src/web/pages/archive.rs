@@ -709,20 +709,27 @@ fn results(search: &Search, total: usize, items: &[AssetView], ctx: &Context) ->
     }
 }
 
-fn tile(a: &AssetView, ctx: &Context) -> Markup {
+/// A tile's first lines: file name, capture time, photographer.
+pub fn tile_head(a: &AssetView, ctx: &Context) -> Markup {
     let at = captured(a);
+    html! {
+        span.name title=(a.file_name) { (a.file_name) }
+        span.muted.when {
+            @match at {
+                Some(t) => { (plain_date(date_in(t, ctx.zone))) " " (time_with_zone(t, ctx.zone)) }
+                None => "Waktu tidak diketahui",
+            }
+        }
+        @if let Some(p) = &a.photographer { span.who { (name_of_user(ctx.names, p)) } }
+    }
+}
+
+fn tile(a: &AssetView, ctx: &Context) -> Markup {
     html! {
         li.asset {
             (thumb_link(a))
             div.cap {
-                span.name title=(a.file_name) { (a.file_name) }
-                span.muted.when {
-                    @match at {
-                        Some(t) => { (plain_date(date_in(t, ctx.zone))) " " (time_with_zone(t, ctx.zone)) }
-                        None => "Waktu tidak diketahui",
-                    }
-                }
-                @if let Some(p) = &a.photographer { span.who { (name_of_user(ctx.names, p)) } }
+                (tile_head(a, ctx))
                 (caption_text(a))
             }
             (info(a, ctx))

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use super::{bare, layout, page};
 use crate::auth::{hash_password, verify_password, Need, Viewer};
 use crate::web::access::{client_addr, expired_cookie, session_cookie, session_secret, Routes};
-use crate::web::error::{blocking, ApiError};
+use crate::web::error::{blocking, json_body, ApiError};
 use crate::web::AppState;
 
 /// After this many failures within `THROTTLE_WINDOW`, a username from one
@@ -109,12 +109,9 @@ async fn login_json(
     body: axum::body::Bytes,
 ) -> Response {
     let headers = &parts.headers;
-    let credentials: Credentials = match serde_json::from_slice(&body) {
+    let credentials: Credentials = match json_body(&body) {
         Ok(c) => c,
-        Err(e) => {
-            return ApiError::BadRequest(format!("body: expected {{username, password}} ({e})"))
-                .into_response()
-        }
+        Err(e) => return e.into_response(),
     };
     let addr = addr_of(&parts);
     let old = session_secret(headers);
@@ -284,8 +281,7 @@ async fn change_password(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let change: PasswordChange = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("body: expected {{current, new}} ({e})")))?;
+    let change: PasswordChange = json_body(&body)?;
     let catalog = state.catalog.clone();
     let keep = session_secret(&headers);
     blocking(move || {

@@ -16,14 +16,15 @@ use jiff::civil::Date;
 use jiff::tz::Offset;
 use maud::{html, Markup};
 
-use super::agenda::{name_of_user, names, today};
+use super::agenda::{names, today};
 use super::archive::{
-    assets_head, caption_text, captured, info, number, preview_dialog, thumb_link, Context,
+    assets_head, caption_text, captured, info, number, preview_dialog, thumb_link, tile_head,
+    Context,
 };
 use super::cameras::offset_words;
 use super::{layout, page};
 use crate::auth::{Need, Viewer};
-use crate::dates::{date_in, plain_date, time_of_day, time_with_zone};
+use crate::dates::{date_in, plain_date, time_of_day};
 use crate::schedule::matching::Suggestion;
 use crate::schedule::serial_key;
 use crate::schedule::tagger::TriageItem;
@@ -401,7 +402,6 @@ fn group(
 
 fn tile(item: &TriageItem, ctx: &Context) -> Markup {
     let a = &item.asset;
-    let at = captured(a);
     html! {
         li.asset {
             label.check {
@@ -410,14 +410,7 @@ fn tile(item: &TriageItem, ctx: &Context) -> Markup {
             }
             (thumb_link(a))
             div.cap {
-                span.name title=(a.file_name) { (a.file_name) }
-                span.muted.when {
-                    @match at {
-                        Some(t) => { (plain_date(date_in(t, ctx.zone))) " " (time_with_zone(t, ctx.zone)) }
-                        None => "Waktu tidak diketahui",
-                    }
-                }
-                @if let Some(p) = &a.photographer { span.who { (name_of_user(ctx.names, p)) } }
+                (tile_head(a, ctx))
                 span.reason { (item.reason) }
                 @for s in item.suggestions.iter().filter(|s| s.clock_offset_seconds.is_none()) {
                     span.suggestion {
