@@ -18,9 +18,12 @@
 # way a restored catalog would be. Thumbnails are separate requests and are not
 # measured; the rows say derived = 'placeholder', there are no files behind them.
 #
-# wrk -t2 -c16 with a bearer token (an admin KASI account). wrk and the daemon
-# share the machine's cores, so the figures are for "client and server on one
-# box"; the server's own CPU per request (from /proc) is printed too.
+# wrk -t2 -c16 (--timeout 10s) with a bearer token (an admin KASI account).
+# wrk and the daemon share the machine's cores, so the figures are for "client
+# and server on one box"; the server's own CPU per request (from /proc) is
+# printed too. A fresh run takes ~5.5 min on 2 cores, ~4 of them in reindex
+# (it retries every placeholder thumbnail: see the reindex step); PANEL_DIR
+# makes later runs take ~1.5 min.
 # Fails when a route does not answer 200 or wrk counts any non-2xx response.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,7 +109,10 @@ fi
 token=$(lip token create bench)
 auth="Authorization: Bearer $token"
 
-lip serve 2> "$work/serve.log" &
+# Started directly (not through lip(): a function would run in a subshell and
+# $! would be that subshell's pid, not the daemon's). stdout goes to the log too,
+# so nothing holds this script's output open.
+"$bin" --config "$work/liputan.toml" serve > "$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 120); do
   curl -sf "http://127.0.0.1:$port/healthz" -o "$work/healthz.json" && break
@@ -144,7 +150,9 @@ for route in "${routes[@]}"; do
 done
 
 # Peer (b): the same page's bytes from a stock static file server.
-python3 -m http.server "$static_port" --bind 127.0.0.1 --directory "$work/static" > "$work/static.log" 2>&1 &
+# The interpreter itself, not a version-manager shim, so $! is the server's pid.
+py=$(python3 -c 'import sys; print(sys.executable)')
+"$py" -m http.server "$static_port" --bind 127.0.0.1 --directory "$work/static" > "$work/static.log" 2>&1 &
 static_pid=$!
 for _ in $(seq 1 40); do curl -sf -o /dev/null "http://127.0.0.1:$static_port/arsip.html" && break; sleep 0.25; done
 
@@ -157,14 +165,18 @@ results=$work/results.txt
 : > "$results"
 bench() { # NAME URL PID [HEADER]
   local name=$1 url=$2 pid=$3 log=$work/wrk.$RANDOM.txt c0 c1
+  # Other work on the machine shows in the figures: say how busy it was.
+  echo "--- $name (load average before: $(cut -d' ' -f1-3 /proc/loadavg))"
   c0=$(cpu_ticks "$pid")
+  # --timeout 10s: wrk's default (2 s) drops slower responses from the latency
+  # figures (counted only as "timeout" socket errors), which would flatter p99.
   if [ -n "${4:-}" ]; then
-    wrk -t2 -c16 -d"$duration" --latency -H "$4" "$url" > "$log"
+    wrk -t2 -c16 -d"$duration" --timeout 10s --latency -H "$4" "$url" > "$log"
   else
-    wrk -t2 -c16 -d"$duration" --latency "$url" > "$log"
+    wrk -t2 -c16 -d"$duration" --timeout 10s --latency "$url" > "$log"
   fi
   c1=$(cpu_ticks "$pid")
-  echo "--- $name"; grep -E 'Latency  |requests in|Requests/sec|Non-2xx|Socket errors' "$log" | sed 's/^/    /'
+  grep -E 'Latency  |requests in|Requests/sec|Non-2xx|Socket errors' "$log" | sed 's/^/    /'
   awk -v name="$name" -v cpu="$(( c1 - c0 ))" -v tick="$tick" '
     function ms(v) { if (v ~ /us$/) return v * 0.001; if (v ~ /ms$/) return v + 0;
                      if (v ~ /m$/) return v * 60000; if (v ~ /s$/) return v * 1000; return v }

@@ -128,10 +128,18 @@ pub fn reindex(config: Arc<Config>) -> anyhow::Result<(u64, usize)> {
     let zone = config.zone.seconds();
     let mut docs = Vec::new();
     let mut missing = Vec::new();
+    // A video's placeholder may have been for want of ffmpeg, since installed;
+    // other placeholders (audio, documents, undecodable files) stay as they are.
+    let ffmpeg = crate::media::thumbs::ffmpeg_available();
     services.catalog.each_asset(1000, &mut |page| {
         let contexts = derived::doc_contexts(&services.catalog, &page)?;
         for asset in page {
-            if asset.derived.as_deref() != Some("ok") || !services.images.has(&asset.id) {
+            let redo = match asset.derived.as_deref() {
+                None => true,
+                Some("ok") => !services.images.has(&asset.id),
+                Some(_) => ffmpeg && asset.kind == "video",
+            };
+            if redo {
                 missing.push(asset.id.clone());
             }
             docs.push(derived::search_doc(
@@ -177,6 +185,8 @@ pub async fn serve(
         tokio::task::spawn_blocking(move || Services::open(&config, true, stop)).await??
     };
     let workers = services.derived_workers();
+    // Scheduled verify and replica worker: their own threads, off the runtime.
+    let care = crate::care::Care::start(config.clone(), services.catalog.clone());
     let status = Arc::new(Status::default());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 
@@ -231,6 +241,7 @@ pub async fn serve(
         }
     }
     tokio::task::spawn_blocking(move || workers.stop()).await?;
+    tokio::task::spawn_blocking(move || care.stop()).await?;
     match early {
         None => {
             tracing::info!("stopped");

@@ -47,6 +47,19 @@ pub struct Config {
     pub session_idle: Duration,
     pub session_max: Duration,
     pub upload_max_bytes: u64,
+    /// `[publish]`: web copies, credit lines, the end-of-day hour (reports).
+    pub publish: crate::reports::PublishSettings,
+    /// Scheduled fixity check of the archive and replicas; `None`: never.
+    pub verify_every: Option<Duration>,
+    /// Read rate limit of the scheduled verify, bytes per second; 0: none.
+    pub verify_bytes_per_second: u64,
+    /// Replica roots: full, verified copies of the archive.
+    pub replicas: Vec<PathBuf>,
+    /// How often the replica worker looks for files to copy and for replicas
+    /// that came back.
+    pub replica_poll: Duration,
+    /// `[letter]`: Surat Tugas numbering, kop, wording, paper (`crate::letters`).
+    pub letter: crate::letters::LetterSettings,
 }
 
 #[derive(Deserialize)]
@@ -57,6 +70,11 @@ struct FileConfig {
     time: TimeSection,
     ingest: IngestSection,
     matching: MatchingSection,
+    publish: PublishSection,
+    verify: VerifySection,
+    replication: ReplicationSection,
+    letter: LetterSection,
+    replica: Vec<ReplicaEntry>,
 }
 
 #[derive(Deserialize)]
@@ -99,6 +117,59 @@ struct IngestSection {
 struct MatchingSection {
     before_minutes: u32,
     after_minutes: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishSection {
+    web_long_edge_px: u32,
+    credit: String,
+    copyright: String,
+    region: String,
+    complete_by_hour: u8,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifySection {
+    every_days: u64,
+    mb_per_second: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplicationSection {
+    poll_seconds: u64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LetterSection {
+    paper: String,
+    font: String,
+    font_size: f64,
+    number_pattern: String,
+    klasifikasi: String,
+    unit: String,
+    urut_digits: usize,
+    government: String,
+    agency: String,
+    address: Vec<String>,
+    logo: String,
+    title: String,
+    diktum: String,
+    dasar: Vec<String>,
+    untuk: Vec<String>,
+    place: String,
+    signer: String,
+    signer_title: String,
+    tembusan: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReplicaEntry {
+    path: PathBuf,
 }
 
 impl Config {
@@ -205,6 +276,60 @@ impl Config {
         if ingest.thumb_workers == 0 || ingest.thumb_workers > 64 {
             return Err(("ingest.thumb_workers", "must be between 1 and 64".into()));
         }
+        if file.replication.poll_seconds == 0 {
+            return Err(("replication.poll_seconds", "must be at least 1".into()));
+        }
+        let mut replicas: Vec<PathBuf> = Vec::new();
+        for (i, entry) in file.replica.iter().enumerate() {
+            // Named with its index; leaked only on the way to exit code 2.
+            let key =
+                || -> &'static str { Box::leak(format!("replica[{i}].path").into_boxed_str()) };
+            let path = resolve(&entry.path);
+            if path.as_os_str().is_empty() {
+                return Err((key(), "must name a folder".into()));
+            }
+            for (what, other) in inbox
+                .iter()
+                .map(|p| ("an inbox", p))
+                .chain([("the archive", &archive), ("the data folder", &data)])
+                .chain(replicas.iter().map(|p| ("another replica", p)))
+            {
+                if nested(&path, other) {
+                    return Err((
+                        key(),
+                        format!(
+                            "{} and {what} ({}) must not contain each other",
+                            path.display(),
+                            other.display()
+                        ),
+                    ));
+                }
+            }
+            replicas.push(path);
+        }
+        let letter = check_letter(&file.letter, &resolve)?;
+        let publish = &file.publish;
+        if !(320..=8192).contains(&publish.web_long_edge_px) {
+            return Err((
+                "publish.web_long_edge_px",
+                "must be between 320 and 8192".into(),
+            ));
+        }
+        for (key, text) in [
+            ("publish.credit", &publish.credit),
+            ("publish.copyright", &publish.copyright),
+            ("publish.region", &publish.region),
+        ] {
+            if text.chars().count() > 200 || text.chars().any(char::is_control) {
+                return Err((key, "at most 200 characters, no control characters".into()));
+            }
+        }
+        if publish.complete_by_hour > 23 {
+            return Err((
+                "publish.complete_by_hour",
+                "must be an hour from 0 to 23".into(),
+            ));
+        }
         Ok(Config {
             inbox,
             archive,
@@ -223,6 +348,21 @@ impl Config {
             session_idle: Duration::from_secs(server.session_idle_minutes * 60),
             session_max: Duration::from_secs(server.session_max_hours * 3600),
             upload_max_bytes: server.upload_max_mb.saturating_mul(1024 * 1024),
+            publish: crate::reports::PublishSettings {
+                web_long_edge: file.publish.web_long_edge_px,
+                credit: file.publish.credit.trim().to_owned(),
+                copyright: file.publish.copyright.trim().to_owned(),
+                region: file.publish.region.trim().to_owned(),
+                complete_by_hour: file.publish.complete_by_hour,
+            },
+            verify_every: match file.verify.every_days {
+                0 => None,
+                days => Some(Duration::from_secs(days.saturating_mul(86_400))),
+            },
+            verify_bytes_per_second: file.verify.mb_per_second.saturating_mul(1024 * 1024),
+            replicas,
+            replica_poll: Duration::from_secs(file.replication.poll_seconds),
+            letter,
         })
     }
 
@@ -235,6 +375,99 @@ impl Config {
     pub fn catalog_path(&self) -> PathBuf {
         self.data.join("catalog.sqlite")
     }
+}
+
+/// `[letter]` checked: known paper and font, a number pattern with `{urut}`,
+/// short texts without control characters, a username or nothing as signer.
+fn check_letter(
+    l: &LetterSection,
+    resolve: &impl Fn(&Path) -> PathBuf,
+) -> Result<crate::letters::LetterSettings, (&'static str, String)> {
+    use crate::letters::{check_pattern, Family, LetterSettings, Paper};
+    let paper = match l.paper.to_ascii_uppercase().as_str() {
+        "A4" => Paper::A4,
+        "F4" => Paper::F4,
+        _ => {
+            return Err((
+                "letter.paper",
+                format!("{:?} is not \"A4\" or \"F4\"", l.paper),
+            ))
+        }
+    };
+    let font = match l.font.to_ascii_lowercase().as_str() {
+        "times" => Family::Times,
+        "helvetica" => Family::Helvetica,
+        _ => {
+            return Err((
+                "letter.font",
+                format!("{:?} is not \"times\" or \"helvetica\"", l.font),
+            ))
+        }
+    };
+    if !(8.0..=16.0).contains(&l.font_size) {
+        return Err((
+            "letter.font_size",
+            "must be between 8 and 16 (points)".into(),
+        ));
+    }
+    check_pattern(&l.number_pattern).map_err(|m| ("letter.number_pattern", m))?;
+    if !(1..=8).contains(&l.urut_digits) {
+        return Err(("letter.urut_digits", "must be between 1 and 8".into()));
+    }
+    let bad_text = |s: &str| s.chars().count() > 300 || s.chars().any(char::is_control);
+    for (key, text) in [
+        ("letter.klasifikasi", &l.klasifikasi),
+        ("letter.unit", &l.unit),
+        ("letter.government", &l.government),
+        ("letter.agency", &l.agency),
+        ("letter.title", &l.title),
+        ("letter.diktum", &l.diktum),
+        ("letter.place", &l.place),
+        ("letter.signer_title", &l.signer_title),
+    ] {
+        if bad_text(text) {
+            return Err((key, "at most 300 characters, no control characters".into()));
+        }
+    }
+    for (key, list) in [
+        ("letter.address", &l.address),
+        ("letter.dasar", &l.dasar),
+        ("letter.untuk", &l.untuk),
+        ("letter.tembusan", &l.tembusan),
+    ] {
+        if list.len() > 20 || list.iter().any(|s| bad_text(s)) {
+            return Err((
+                key,
+                "at most 20 entries of at most 300 characters, no control characters".into(),
+            ));
+        }
+    }
+    let signer = l.signer.trim();
+    if !signer.is_empty() {
+        crate::schedule::check_username("letter.signer", signer)
+            .map_err(|e| ("letter.signer", e.to_string()))?;
+    }
+    Ok(LetterSettings {
+        paper,
+        font,
+        font_size: l.font_size as f32,
+        number_pattern: l.number_pattern.clone(),
+        klasifikasi: l.klasifikasi.trim().to_owned(),
+        unit: l.unit.trim().to_owned(),
+        urut_digits: l.urut_digits,
+        government: l.government.trim().to_owned(),
+        agency: l.agency.trim().to_owned(),
+        address: l.address.clone(),
+        logo: (!l.logo.trim().is_empty()).then(|| resolve(Path::new(l.logo.trim()))),
+        title: l.title.trim().to_owned(),
+        diktum: l.diktum.trim().to_owned(),
+        dasar: l.dasar.clone(),
+        untuk: l.untuk.clone(),
+        place: l.place.trim().to_owned(),
+        signer: (!signer.is_empty()).then(|| signer.to_owned()),
+        signer_title: l.signer_title.trim().to_owned(),
+        tembusan: l.tembusan.clone(),
+    })
 }
 
 /// Lays `overrides` over `base`, refusing keys the default does not know, so a

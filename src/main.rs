@@ -65,6 +65,36 @@ enum Command {
     },
     /// Rebuild the search index (and any missing thumbnails) from the catalog.
     Reindex,
+    /// Fixity: re-hash the archive and each replica against the catalog. Exit 1
+    /// when anything is missing, changed, unexpected or a replica is offline.
+    Verify {
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
+        /// Read at most this many MB per second (default: as fast as the disks go).
+        #[arg(long, value_name = "MB")]
+        mb_per_second: Option<u64>,
+    },
+    /// Export an assignment's or a month's archived files as a BagIt bag (RFC 8493).
+    Export {
+        /// The assignment whose files to export.
+        #[arg(
+            long,
+            value_name = "ID",
+            conflicts_with = "month",
+            required_unless_present = "month"
+        )]
+        assignment: Option<i64>,
+        /// The month (YYYY-MM) whose archive folder to export.
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+        /// Print a JSON summary.
+        #[arg(long)]
+        json: bool,
+        /// Where to create the bag (must not exist, or be empty).
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+    },
     /// Manage login accounts.
     User {
         #[command(subcommand)]
@@ -152,6 +182,16 @@ fn main() -> ExitCode {
             search(config, &query, json)
         }
         Command::Reindex => reindex(config),
+        Command::Verify {
+            json,
+            mb_per_second,
+        } => verify(&config, json, mb_per_second),
+        Command::Export {
+            assignment,
+            month,
+            json,
+            dir,
+        } => export(&config, assignment, month.as_deref(), json, &dir),
         Command::User {
             action:
                 UserAction::Add {
@@ -274,9 +314,66 @@ fn search(
     Ok(ExitCode::SUCCESS)
 }
 
+fn verify(config: &Config, json: bool, mb_per_second: Option<u64>) -> anyhow::Result<ExitCode> {
+    let report = liputan::care::verify_now(config, mb_per_second)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.human());
+    }
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn export(
+    config: &Config,
+    assignment: Option<i64>,
+    month: Option<&str>,
+    json: bool,
+    dir: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    use liputan::care::bagit::Selection;
+    let selection = match (assignment, month) {
+        (Some(id), _) => Selection::Assignment(id),
+        (None, Some(month)) => match Selection::month(month) {
+            Ok(selection) => selection,
+            Err(e) => return usage_error(e),
+        },
+        (None, None) => {
+            return usage_error(liputan::Error::Invalid(
+                "--assignment or --month is needed".into(),
+            ))
+        }
+    };
+    let bag = match liputan::care::export_bag(config, selection, dir) {
+        Ok(bag) => bag,
+        Err(e @ liputan::Error::Io { .. }) | Err(e @ liputan::Error::Catalog(_)) => {
+            return Err(e.into())
+        }
+        Err(e) => return usage_error(e),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&bag)?);
+    } else {
+        println!(
+            "bag {}: {} files, {:.1} MB (Payload-Oxum {}, External-Identifier {}) in {:.1} s",
+            bag.dir,
+            bag.files,
+            bag.bytes as f64 / 1e6,
+            bag.payload_oxum,
+            bag.external_identifier,
+            bag.seconds
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn reindex(config: Arc<Config>) -> anyhow::Result<ExitCode> {
     let (indexed, thumbnails) = liputan::app::reindex(config)?;
-    println!("indexed {indexed} assets; made thumbnails for {thumbnails} that were missing");
+    println!("indexed {indexed} assets; {thumbnails} missing thumbnails queued and made");
     Ok(ExitCode::SUCCESS)
 }
 

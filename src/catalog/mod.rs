@@ -16,9 +16,16 @@ use crate::media::{Kind, Metadata};
 
 mod accounts;
 mod assets;
+mod care;
+mod collages;
+mod letters;
+mod reports;
 mod schedule;
 pub use accounts::{AuditEntry, SessionLimits};
 pub use assets::{AssetRecord, Derivation, Refile};
+pub use care::{BagItem, ReplicaRecord, ReplicaTodo, VerifyRun};
+pub use collages::{CollageRecord, NewCollage};
+pub use letters::{IssueLetter, LetterRecord};
 
 /// Migrations in order; `PRAGMA user_version` is the count applied.
 const MIGRATIONS: &[&str] = &[
@@ -27,6 +34,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_schedule.sql"),
     include_str!("migrations/0004_accounts.sql"),
     include_str!("migrations/0005_captions.sql"),
+    include_str!("migrations/0006_letters.sql"),
+    include_str!("migrations/0007_reports.sql"),
+    include_str!("migrations/0008_collages.sql"),
+    include_str!("migrations/0009_care.sql"),
 ];
 
 /// The catalog handle. Cheap to share behind an `Arc`.

@@ -6,9 +6,12 @@ pub mod access;
 mod assets;
 mod captions;
 pub mod clock;
+mod collages;
 mod error;
+mod letters;
 pub mod pages;
 mod people;
+pub mod reports;
 mod schedule;
 mod upload;
 
@@ -115,9 +118,13 @@ pub fn routes(state: AppState) -> Routes {
             schedule::put_crew,
         )
         .get("/api/triage", Need::Schedule, schedule::triage)
+        .get("/api/verify/last", Need::Login, crate::care::last_verify)
         .get("/api/routes", Need::Admin, route_list);
     let r = clock::routes(r);
     let r = upload::routes(r);
+    let r = collages::routes(r);
+    let r = reports::routes(r);
+    let r = letters::routes(r);
     pages::routes(r)
 }
 

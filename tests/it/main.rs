@@ -2,13 +2,17 @@
 //! SQLite catalog and real folders, each test in its own temp folder.
 
 mod browse;
+mod care;
 mod cdp;
+mod collage;
 mod crash;
 mod daemon;
 mod disk_full;
 mod e2e;
 mod harness;
 mod ingest;
+mod letters;
 mod matching;
 mod panel;
+mod reports;
 mod upload;

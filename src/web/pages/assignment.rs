@@ -123,7 +123,11 @@ async fn assignment_page(
         }
         h1 { (title) }
         section.card.assignment-head {
-            p { span class=(format!("badge {}", name_of(status))) { (status.label()) } }
+            p {
+                span class=(format!("badge {}", name_of(status))) { (status.label()) }
+                " · " a href=(format!("/surat/{id}")) { "Surat Tugas" }
+                " · " a href=(format!("/laporan/{id}")) { "Laporan liputan" }
+            }
             dl.meta {
                 @if let (Some(e), Some(day)) = (&d.event, day) {
                     dt { "Pimpinan" } dd { (e.leader.label()) }

@@ -7,9 +7,12 @@ pub mod agenda;
 pub mod archive;
 pub mod assignment;
 pub mod cameras;
+pub mod collages;
 pub mod crew;
 pub mod home;
+pub mod letters;
 pub mod login;
+pub mod reports;
 pub mod roster;
 pub mod triage;
 pub mod upload;
@@ -28,8 +31,11 @@ const MENU: &[(&str, &str, Need)] = &[
     ("/jadwal", "Jadwal Tim", Need::Login),
     ("/agenda", "Agenda Pimpinan", Need::Login),
     ("/penugasan", "Penugasan", Need::Login),
+    ("/laporan-harian", "Jadwal Harian", Need::Login),
+    ("/laporan", "Laporan", Need::Login),
     ("/triage", "Triage", Need::Schedule),
     ("/arsip", "Arsip", Need::Login),
+    ("/kolase", "Kolase", Need::Publish),
     ("/unggah", "Unggah", Need::Crew(crate::auth::Target::Own)),
     ("/kamera", "Kamera", Need::Login),
     ("/pengguna", "Pengguna", Need::Admin),
@@ -217,8 +223,11 @@ pub fn routes(r: Routes) -> Routes {
     let r = crew::routes(r);
     let r = cameras::routes(r);
     let r = assignment::routes(r);
+    let r = letters::routes(r);
+    let r = reports::routes(r);
     let r = triage::routes(r);
     let r = archive::routes(r);
+    let r = collages::routes(r);
     let r = upload::routes(r);
     users::routes(r)
 }
