@@ -287,6 +287,11 @@ fn an_offline_replica_is_caught_up_and_a_refiled_file_follows_it() {
     assert_eq!(run["ok"], true, "{run:#}");
     assert_eq!(run["origin"], "cli");
     assert_eq!(run["checked"], 10);
+    let home = String::from_utf8_lossy(&get(&addr, "/", &[]).body).into_owned();
+    assert!(
+        home.contains("10 berkas diperiksa, semuanya utuh."),
+        "Beranda shows the last check"
+    );
     // The daemon's own scheduled run happened at start (there was none before).
     let scheduled: i64 = env
         .catalog()

@@ -71,7 +71,8 @@ async fn home(
 ) -> Result<Response, ApiError> {
     let zone = state.zone;
     let catalog = state.catalog.clone();
-    let (days, people, triage, arrived) = blocking(move || {
+    let care_state = state.clone();
+    let (days, people, triage, arrived, (coverage, last_verify)) = blocking(move || {
         let today = crate::dates::date_in(jiff::Timestamp::now(), zone);
         let tomorrow = today
             .tomorrow()
@@ -83,11 +84,17 @@ async fn home(
             .map(|p| (p.username.clone(), p))
             .collect();
         let since = jiff::Timestamp::now().as_millisecond() - 24 * 3600 * 1000;
+        let today = crate::dates::date_in(jiff::Timestamp::now(), zone);
+        let care = (
+            crate::web::reports::day_report(&care_state, today)?,
+            catalog.last_verify_run()?,
+        );
         Ok((
             days,
             people,
             catalog.untagged_count()?,
             catalog.arrived_since(since, 20)?,
+            care,
         ))
     })
     .await?;
@@ -115,6 +122,28 @@ async fn home(
             }
         }
         div.grid2 {
+            section.card {
+                h2 { "Kelengkapan hari ini" }
+                @if coverage.gaps.is_empty() {
+                    p.ok { "Semua penugasan hari ini sudah lengkap." }
+                } @else {
+                    p class=(if coverage.due { "warn" } else { "muted" }) {
+                        (coverage.gaps.len()) " penugasan belum lengkap"
+                        @if coverage.due { " (batas pukul " (time_of_day(coverage.deadline, zone)) " sudah lewat)" }
+                        @else { " (batas pukul " (time_of_day(coverage.deadline, zone)) ")" }
+                        ". " a href="/laporan" { "Lihat laporan" }
+                    }
+                }
+                h2 { "Pemeriksaan arsip" }
+                @match &last_verify {
+                    None => p.muted { "Belum pernah diperiksa." },
+                    Some(run) => p class=(if run.ok { "ok" } else { "warn" }) {
+                        @let at = jiff::Timestamp::from_millisecond(run.finished_at_ms).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+                        (crate::dates::date_time(at, zone)) ": " (run.checked) " berkas diperiksa, "
+                        @if run.ok { "semuanya utuh." } @else { (run.problems) " masalah (hilang " (run.missing) ", berubah " (run.changed) ", tak terdaftar " (run.unexpected) ")." }
+                    },
+                }
+            }
             section.card {
                 h2 { "Triage" }
                 p { a href="/triage" { strong { (triage) } " berkas" } " menunggu penandaan." }
