@@ -196,6 +196,8 @@ pub async fn serve(
         status.clone(),
         stop_rx.clone(),
     ));
+    let notify_addr = listener.local_addr()?;
+    let notify_status = status.clone();
     let state = web::AppState {
         config: config.clone(),
         zone: config.zone,
@@ -221,6 +223,8 @@ pub async fn serve(
             .await
     });
     tracing::info!(listen = %config.listen, inbox = ?config.inbox, archive = %config.archive.display(), "liputan is running");
+    // systemd: READY=1 once /healthz answers, then WATCHDOG=1 while ingest and HTTP make progress.
+    let notify = crate::notify::Supervisor::start(notify_addr, notify_status);
 
     // Whichever ends first: the shutdown signal, or a task that should never end.
     let early = tokio::select! {
@@ -228,6 +232,7 @@ pub async fn serve(
         r = &mut ingest => Some(format!("the ingest pipeline stopped: {}", describe(r.map(|r| r.map_err(|e| format!("{e:#}")))))),
         r = &mut http => Some(format!("the web server stopped: {}", describe(r.map(|r| r.map_err(|e| e.to_string()))))),
     };
+    notify.stopping();
     let _ = stop_tx.send(true);
     if !ingest.is_finished() {
         let _ = ingest.await;

@@ -46,8 +46,12 @@ pub fn find(
     query: &AssetQuery,
 ) -> Result<Found> {
     let search = to_search(query, zone)?;
+    let started = std::time::Instant::now();
     let hits = index.search(&search)?;
     let items = catalog.assets(&hits.ids)?;
+    crate::metrics::registry()
+        .search_seconds
+        .observe_duration(started.elapsed());
     Ok(Found {
         total: hits.total,
         items,

@@ -321,6 +321,7 @@ fn derive_round(ctx: &Context, threads: usize) -> Result<usize> {
                             return Ok(());
                         };
                         // A decoder panic on one hostile file must not stop the others.
+                        let made_at = std::time::Instant::now();
                         let outcome =
                             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                                 ctx.images.make(asset)
@@ -330,6 +331,9 @@ fn derive_round(ctx: &Context, threads: usize) -> Result<usize> {
                                     "internal error while decoding".into(),
                                 ))
                             })?;
+                        crate::metrics::registry()
+                            .thumbnail_seconds
+                            .observe_duration(made_at.elapsed());
                         if let Derivation::Placeholder(reason) = &outcome {
                             tracing::info!(file = %asset.file_name, "no thumbnail: {reason}");
                         }

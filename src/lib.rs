@@ -26,6 +26,8 @@ pub mod error;
 pub mod ingest;
 pub mod letters;
 pub mod media;
+pub mod metrics;
+pub mod notify;
 pub mod pdf;
 pub mod reports;
 pub mod schedule;

@@ -65,6 +65,13 @@ enum Command {
     },
     /// Rebuild the search index (and any missing thumbnails) from the catalog.
     Reindex,
+    /// Readiness, as `GET /readyz` reports it, read from the catalog, index and
+    /// archive directly (no daemon needed). Exit 0 when ready, 1 when not.
+    Status {
+        /// Print `{"ready": bool, "checks": {...}}`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Fixity: re-hash the archive and each replica against the catalog. Exit 1
     /// when anything is missing, changed, unexpected or a replica is offline.
     Verify {
@@ -182,6 +189,7 @@ fn main() -> ExitCode {
             search(config, &query, json)
         }
         Command::Reindex => reindex(config),
+        Command::Status { json } => status(&config, json),
         Command::Verify {
             json,
             mb_per_second,
@@ -369,6 +377,20 @@ fn export(
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn status(config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    let readiness = liputan::metrics::status_offline(config);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&readiness)?);
+    } else {
+        print!("{}", readiness.human());
+    }
+    Ok(if readiness.ready {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn reindex(config: Arc<Config>) -> anyhow::Result<ExitCode> {

@@ -386,6 +386,7 @@ impl Ingestor {
                 }
             }
             self.catalog.commit_placed(&asset.id, Some(seen))?;
+            crate::metrics::record_ingested(asset.size, stat.mtime_ns);
             self.wake.ring();
             if let Err(e) = self.tagger.learn_clock(&asset) {
                 tracing::warn!("looking for a clock shot: {e}");

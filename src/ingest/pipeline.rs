@@ -41,6 +41,8 @@ pub struct Status {
     pub rejected: AtomicU64,
     pub failed: AtomicU64,
     pub scans: AtomicU64,
+    /// Bumped by every turn of the pipeline loop's tick (the systemd watchdog checks it moves).
+    pub heartbeat: AtomicU64,
 }
 
 /// A snapshot of [`Status`] for JSON.
@@ -139,6 +141,7 @@ pub async fn run(
             }
             _ = rescan.tick() => start_scan(&mut scanning, &ingestor, &config.inbox, found_tx.clone(), &status),
             _ = tick.tick() => {
+                status.heartbeat.fetch_add(1, Ordering::Relaxed);
                 if lost.swap(false, Ordering::Relaxed) {
                     tracing::info!("file events were lost; rescanning the inbox");
                     start_scan(&mut scanning, &ingestor, &config.inbox, found_tx.clone(), &status);

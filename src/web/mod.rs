@@ -8,6 +8,7 @@ mod captions;
 pub mod clock;
 mod collages;
 mod error;
+mod health;
 mod letters;
 pub mod pages;
 mod people;
@@ -65,6 +66,8 @@ pub fn router(state: AppState) -> Router {
 pub fn routes(state: AppState) -> Routes {
     let r = Routes::new(state)
         .get("/healthz", Need::Public, healthz)
+        .get("/readyz", Need::Public, health::readyz)
+        .get("/metrics", Need::Public, health::metrics)
         .get("/api/assets", Need::Login, assets::list)
         .get("/api/assets/{id}", Need::Login, assets::get)
         .get("/api/assets/{id}/thumb", Need::Login, assets::thumb)

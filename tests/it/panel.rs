@@ -251,6 +251,8 @@ fn expected() -> BTreeMap<(&'static str, &'static str), &'static str> {
     let crew = "kadis kabid kasi staf";
     let rows: &[(&str, &str, &str)] = &[
         ("GET", "/healthz", "public"),
+        ("GET", "/readyz", "public"),
+        ("GET", "/metrics", "public"),
         ("GET", "/clock", "public"),
         ("GET", "/clock/qr.svg", "public"),
         ("GET", "/clock/now", "public"),
