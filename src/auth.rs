@@ -119,6 +119,13 @@ impl Need {
         }
     }
 
+    /// Whether `viewer` passes this row for an assignment whose crew are
+    /// `crew` (usernames): the guard's rule, for pages that decide which
+    /// forms to show.
+    pub fn allows_on<'a>(self, viewer: &Viewer, mut crew: impl Iterator<Item = &'a str>) -> bool {
+        self.allows(viewer) && (!self.only_own(viewer) || crew.any(|u| u == viewer.username))
+    }
+
     /// Whether this row lets a role act only on its own assignments.
     pub fn only_own(self, viewer: &Viewer) -> bool {
         matches!(self, Need::Crew(_)) && viewer.role == Role::Staf

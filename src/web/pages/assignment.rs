@@ -37,9 +37,7 @@ pub fn routes(r: Routes) -> Routes {
 /// this crew: the rule of `Need::Crew(Target::Asset)`, decided here so the
 /// page renders the forms only for those the API will accept.
 pub fn may_edit(viewer: &Viewer, crew: &[CrewMember]) -> bool {
-    let need = Need::Crew(Target::Asset);
-    need.allows(viewer)
-        && (!need.only_own(viewer) || crew.iter().any(|m| m.username == viewer.username))
+    Need::Crew(Target::Asset).allows_on(viewer, crew.iter().map(|m| m.username.as_str()))
 }
 
 /// Counts for every kind, in the contract's order, zeros included.

@@ -34,9 +34,7 @@ pub fn routes(r: Routes) -> Routes {
 /// `Need::Crew(Target::Assignment)`, so the page offers the editor exactly
 /// to those the API accepts.
 pub fn may_write(viewer: &Viewer, crew: &[CrewMember]) -> bool {
-    let need = Need::Crew(Target::Assignment);
-    need.allows(viewer)
-        && (!need.only_own(viewer) || crew.iter().any(|m| m.username == viewer.username))
+    Need::Crew(Target::Assignment).allows_on(viewer, crew.iter().map(|m| m.username.as_str()))
 }
 
 #[derive(Deserialize)]
