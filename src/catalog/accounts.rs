@@ -117,36 +117,61 @@ impl Catalog {
     }
 
     /// Starts a session; returns the secret for the cookie.
-    pub fn start_session(&self, username: &str) -> Result<String> {
+    /// Starts a session; returns the secret for the cookie. Sessions that
+    /// expired by `limits` are deleted here, at login, not on every request.
+    pub fn start_session(&self, username: &str, limits: SessionLimits) -> Result<String> {
         let secret = new_secret()?;
         let now = now_ms();
-        self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "DELETE FROM sessions WHERE seen_at_ms < ?1 OR created_at_ms < ?2",
+            params![now - limits.idle_ms, now - limits.absolute_ms],
+        )?;
+        tx.execute(
             "INSERT INTO sessions (id_hash, username, created_at_ms, seen_at_ms) VALUES (?1, ?2, ?3, ?3)",
             params![secret_hash(&secret), username, now],
         )?;
+        tx.commit()?;
         Ok(secret)
     }
 
-    /// The person a session cookie stands for, if the session is alive;
-    /// marks it as seen. Expired sessions are deleted on the way.
+    /// The person a session cookie stands for, if the session is alive.
     pub fn session_viewer(&self, secret: &str, limits: SessionLimits) -> Result<Option<Viewer>> {
-        let now = now_ms();
+        self.session_viewer_at(secret, limits, now_ms())
+    }
+
+    /// `session_viewer` at the instant `now`. Expiry is part of the lookup, so
+    /// a request only writes when the session's "seen" time is a minute old
+    /// (a synced commit per request would cost every page a disk flush).
+    fn session_viewer_at(
+        &self,
+        secret: &str,
+        limits: SessionLimits,
+        now: i64,
+    ) -> Result<Option<Viewer>> {
+        const SEEN_GRANULARITY_MS: i64 = 60_000;
         let conn = self.conn();
-        conn.prepare_cached("DELETE FROM sessions WHERE seen_at_ms < ?1 OR created_at_ms < ?2")?
-            .execute(params![now - limits.idle_ms, now - limits.absolute_ms])?;
         let id = secret_hash(secret);
         let found = conn
-            .prepare_cached(&format!(
-                "{VIEWER} JOIN sessions s ON s.username = p.username \
-                 WHERE s.id_hash = ?1 AND p.disabled = 0"
-            ))?
-            .query_row([&id], viewer)
+            .prepare_cached(
+                "SELECT p.username, p.name, p.role, p.is_admin, s.seen_at_ms \
+                 FROM people p JOIN sessions s ON s.username = p.username \
+                 WHERE s.id_hash = ?1 AND p.disabled = 0 AND s.seen_at_ms >= ?2 AND s.created_at_ms >= ?3",
+            )?
+            .query_row(
+                params![&id, now - limits.idle_ms, now - limits.absolute_ms],
+                |row| Ok((viewer(row)?, row.get::<_, i64>(4)?)),
+            )
             .optional()?;
-        if found.is_some() {
+        let Some((found, seen)) = found else {
+            return Ok(None);
+        };
+        if now - seen >= SEEN_GRANULARITY_MS {
             conn.prepare_cached("UPDATE sessions SET seen_at_ms = ?2 WHERE id_hash = ?1")?
                 .execute(params![id, now])?;
         }
-        Ok(found)
+        Ok(Some(found))
     }
 
     pub fn end_session(&self, secret: &str) -> Result<()> {
@@ -286,5 +311,45 @@ impl Catalog {
             .query_row([asset_id], |row| row.get(0))
             .optional()?;
         Ok(found.flatten())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_end_after_the_idle_and_the_absolute_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::open(&dir.path().join("c.sqlite")).unwrap();
+        let person = crate::schedule::new_person("sari", "Sari", "staf", &[], None, false).unwrap();
+        catalog.add_person(&person).unwrap();
+        let limits = SessionLimits {
+            idle_ms: 10 * 60_000,
+            absolute_ms: 60 * 60_000,
+        };
+        let secret = catalog.start_session("sari", limits).unwrap();
+        let at = |ms: i64| {
+            catalog
+                .session_viewer_at(&secret, limits, now_ms() + ms)
+                .unwrap()
+        };
+        assert_eq!(at(0).map(|v| v.username), Some("sari".into()));
+        // Seen 9 minutes later keeps it alive for 10 more...
+        assert!(at(9 * 60_000).is_some());
+        assert!(at(18 * 60_000).is_some());
+        // ...but 11 idle minutes after that it is gone.
+        assert!(at(30 * 60_000).is_none());
+        // Used every few minutes, it still ends at the absolute limit.
+        let secret = catalog.start_session("sari", limits).unwrap();
+        let at = |ms: i64| {
+            catalog
+                .session_viewer_at(&secret, limits, now_ms() + ms)
+                .unwrap()
+        };
+        for minute in (5..60).step_by(5) {
+            assert!(at(minute * 60_000).is_some(), "minute {minute}");
+        }
+        assert!(at(61 * 60_000).is_none());
     }
 }

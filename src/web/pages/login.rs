@@ -15,7 +15,9 @@ use serde::Deserialize;
 
 use super::{bare, layout, page};
 use crate::auth::{hash_password, verify_password, Need, Viewer};
-use crate::web::access::{client_addr, expired_cookie, session_cookie, session_secret, Routes};
+use crate::web::access::{
+    client_addr, expired_cookie, session_cookie, session_limits, session_secret, Routes,
+};
 use crate::web::error::{blocking, json_body, ApiError};
 use crate::web::AppState;
 
@@ -66,6 +68,7 @@ async fn attempt_login(
     password: String,
 ) -> Result<(Viewer, String), Refused> {
     let catalog = state.catalog.clone();
+    let limits = session_limits(state);
     let username = username.trim().to_lowercase();
     let now = jiff::Timestamp::now().as_millisecond();
     let window = THROTTLE_WINDOW.as_millis() as i64;
@@ -88,7 +91,7 @@ async fn attempt_login(
         if let Some(old) = old_session {
             catalog.end_session(&old)?;
         }
-        let secret = catalog.start_session(&viewer.username)?;
+        let secret = catalog.start_session(&viewer.username, limits)?;
         catalog.audit(Some(&viewer.username), "login", &viewer.username, 200)?;
         Ok(Ok((viewer, secret)))
     })
@@ -388,6 +391,7 @@ async fn setup_form(
         return super::refusal(StatusCode::NOT_FOUND, "Tautan penyiapan tidak berlaku.");
     }
     let catalog = state.catalog.clone();
+    let limits = session_limits(&state);
     let token = form.token.clone();
     let created = blocking(move || {
         let person =
@@ -401,7 +405,7 @@ async fn setup_form(
             &person.username,
             201,
         )?;
-        Ok(catalog.start_session(&person.username)?)
+        Ok(catalog.start_session(&person.username, limits)?)
     })
     .await;
     match created {
