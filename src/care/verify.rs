@@ -4,6 +4,9 @@
 //! no asset owns are `unexpected` (`archive/.staging` excluded). The same for
 //! each replica, against what the catalog records the replica holds.
 //!
+//! The catalog itself is checked first by SQLite (`integrity_check`,
+//! `foreign_key_check`): a damaged catalog is a problem like a changed file.
+//!
 //! A run works alongside a live daemon: before reporting a problem it asks
 //! the catalog again (a file may have been re-filed, or just ingested), so
 //! only real problems are named. Memory: the set of expected paths (about a
@@ -82,6 +85,8 @@ pub struct Report {
     pub changed: Vec<String>,
     pub unexpected: Vec<String>,
     pub unreadable: Vec<Unreadable>,
+    /// What SQLite's consistency checks found in the catalog file.
+    pub catalog: Vec<String>,
     pub replicas: Vec<ReplicaReport>,
     #[serde(skip)]
     started_ms: i64,
@@ -93,7 +98,8 @@ impl Report {
         let archive = (self.missing.len()
             + self.changed.len()
             + self.unexpected.len()
-            + self.unreadable.len()) as u64;
+            + self.unreadable.len()
+            + self.catalog.len()) as u64;
         archive
             + self
                 .replicas
@@ -165,6 +171,17 @@ impl Report {
                 out.push_str(&format!("  unreadable  {}: {}\n", u.path, u.reason));
             }
         };
+        if self.catalog.is_empty() {
+            out.push_str("catalog: SQLite integrity check ok\n");
+        } else {
+            out.push_str(&format!(
+                "catalog: SQLite integrity check found {} problem(s)\n",
+                self.catalog.len()
+            ));
+            for line in &self.catalog {
+                out.push_str(&format!("  catalog     {line}\n"));
+            }
+        }
         section(
             &mut out,
             "archive",
@@ -231,6 +248,15 @@ pub fn run(
     let started_ms = jiff::Timestamp::now().as_millisecond();
     let throttle = Throttle::new(options.bytes_per_second);
     let threads = options.threads.max(1);
+
+    let catalog_problems = catalog.integrity_problems()?;
+    if !catalog_problems.is_empty() {
+        tracing::error!(
+            problems = catalog_problems.len(),
+            first = %catalog_problems[0],
+            "the catalog failed SQLite's integrity check"
+        );
+    }
 
     // The archive, against the catalog.
     let mut expected = Expected::default();
@@ -322,6 +348,7 @@ pub fn run(
         changed: archive_findings.changed,
         unexpected: archive_findings.unexpected,
         unreadable: archive_findings.unreadable,
+        catalog: catalog_problems,
         replicas,
         started_ms,
     };

@@ -477,3 +477,68 @@ fn a_month_exports_as_a_valid_bag() {
         .count();
     assert_eq!(leftovers, 1, "no half-built bag left");
 }
+
+#[test]
+fn verify_runs_sqlites_integrity_check_and_names_a_damaged_catalog() {
+    let env = Env::new("");
+    write_card(&env.inbox.join("budi/kartu"), 40, 300);
+    let summary = env.ingest(&[&env.inbox]);
+    assert_eq!(summary["archived"], 40, "{summary}");
+    let (code, clean, out) = verify(&env);
+    assert_eq!(code, 0, "{clean:#}");
+    assert_eq!(
+        clean["catalog"],
+        json!([]),
+        "a sound catalog has no findings"
+    );
+    let human = env.liputan().arg("verify").output().expect("run verify");
+    assert!(
+        String::from_utf8_lossy(&human.stdout).contains("catalog: SQLite integrity check ok"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    // Damage the catalog the way SQLite would see bit rot in an index: the
+    // index's entries no longer match its table. And a source row that points
+    // at no asset (written with foreign keys off, as a foreign tool might).
+    {
+        let db = rusqlite::Connection::open(env.data.join("catalog.sqlite")).expect("catalog");
+        db.execute_batch(
+            "PRAGMA writable_schema = ON;
+             UPDATE sqlite_master SET sql = 'CREATE INDEX sources_asset ON sources(size)'
+              WHERE name = 'sources_asset';
+             PRAGMA writable_schema = OFF;
+             PRAGMA foreign_keys = OFF;",
+        )
+        .expect("damage");
+        db.execute(
+            "INSERT INTO sources (path, asset_id, size, mtime_ns, first_seen_ms, last_seen_ms)
+             VALUES (X'2f6e6f2f73756368', 'no-such-asset', 1, 1, 1, 1)",
+            [],
+        )
+        .expect("orphan source");
+    }
+    let (code, report, _) = verify(&env);
+    assert_eq!(code, 1, "a damaged catalog fails verify: {report:#}");
+    assert_eq!(report["ok"], false);
+    let findings: Vec<String> = report["catalog"]
+        .as_array()
+        .expect("catalog findings")
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert!(
+        findings.iter().any(|f| f.contains("sources_asset")),
+        "the damaged index is named: {findings:?}"
+    );
+    assert!(
+        findings
+            .iter()
+            .any(|f| f.starts_with("sources row") && f.contains("missing assets row")),
+        "the orphan source is named: {findings:?}"
+    );
+    // The files themselves are still fine, and said so.
+    assert_eq!(report["checked"], 40);
+    assert_eq!(report["missing"], json!([]));
+    assert_eq!(report["changed"], json!([]));
+}

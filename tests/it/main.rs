@@ -17,4 +17,5 @@ mod matching;
 mod notify;
 mod panel;
 mod reports;
+mod restart;
 mod upload;
