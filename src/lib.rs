@@ -24,6 +24,7 @@ pub mod demo;
 pub mod derived;
 pub mod error;
 pub mod ingest;
+pub mod journal;
 pub mod letters;
 pub mod media;
 pub mod metrics;

@@ -227,17 +227,37 @@ fn main() -> ExitCode {
 }
 
 fn init_logging() {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_env("LIPUTAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    // Under systemd, journald adds its own timestamps.
-    let under_systemd = std::env::var_os("JOURNAL_STREAM").is_some();
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if under_systemd {
-        builder.without_time().with_ansi(false).init();
-    } else {
-        builder.init();
+    // Not under systemd, or stderr redirected away from the journal stream
+    // (JOURNAL_STREAM is inherited but names another file): plain stderr.
+    if !liputan::journal::stderr_is_journal() {
+        tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+        return;
+    }
+    match liputan::journal::JournalLayer::from_env() {
+        Ok(journal) => tracing_subscriber::registry()
+            .with(filter)
+            .with(journal)
+            .init(),
+        Err(e) => {
+            // stderr is the journal stream: journald adds its own timestamps.
+            tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr)
+                .without_time()
+                .with_ansi(false)
+                .init();
+            tracing::warn!(
+                socket = %liputan::journal::socket_path().display(),
+                "cannot reach the journal socket ({e}); logging to stderr"
+            );
+        }
     }
 }
 

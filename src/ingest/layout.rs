@@ -41,21 +41,36 @@ pub fn day_of(captured: Option<jiff::Timestamp>, zone: jiff::tz::Offset) -> jiff
         .date()
 }
 
+/// The longest file name Linux file systems take, in bytes.
+const NAME_MAX: usize = 255;
+
 /// `IMG_0001.JPG` -> `IMG_0001_0123abcd.JPG`: the name used when the plain one is
-/// taken by different content. Works on raw bytes, so odd names survive.
+/// taken by different content. Works on raw bytes, so odd names survive. The result
+/// never exceeds 255 bytes: a long stem is cut (never inside a UTF-8 character) so
+/// the hash and the extension still fit.
 pub fn with_hash_suffix(name: &OsStr, id: &str) -> OsString {
     let bytes = name.as_bytes();
     let short = &id.as_bytes()[..id.len().min(8)];
     // A leading dot is part of the stem (".hidden" has no extension).
-    let split = bytes
+    let mut split = bytes
         .iter()
         .rposition(|&b| b == b'.')
         .filter(|&i| i > 0)
         .unwrap_or(bytes.len());
-    let mut out = bytes[..split].to_vec();
+    if bytes.len() - split + 1 + short.len() >= NAME_MAX {
+        // An "extension" too long to keep is part of the stem.
+        split = bytes.len();
+    }
+    let ext = &bytes[split..];
+    let room = NAME_MAX - 1 - short.len() - ext.len();
+    let mut cut = split.min(room);
+    while cut > 0 && cut < split && bytes[cut] & 0xc0 == 0x80 {
+        cut -= 1;
+    }
+    let mut out = bytes[..cut].to_vec();
     out.push(b'_');
     out.extend_from_slice(short);
-    out.extend_from_slice(&bytes[split..]);
+    out.extend_from_slice(ext);
     OsString::from_vec(out)
 }
 
@@ -117,6 +132,22 @@ mod tests {
             with_hash_suffix(OsStr::new("a.tar.gz"), id),
             "a.tar_0123abcd.gz"
         );
+        let long = format!("{}.jpg", "a".repeat(251));
+        let suffixed = with_hash_suffix(OsStr::new(&long), id);
+        assert_eq!(suffixed.len(), 255);
+        assert!(suffixed.to_str().unwrap().ends_with("a_0123abcd.jpg"));
+        let wide = format!("x{}.jpg", "\u{e9}".repeat(125));
+        let suffixed = with_hash_suffix(OsStr::new(&wide), id);
+        assert!(suffixed.len() <= 255);
+        assert!(suffixed
+            .to_str()
+            .expect("cut at a character boundary")
+            .ends_with("_0123abcd.jpg"));
+        let no_ext = "b".repeat(255);
+        let suffixed = with_hash_suffix(OsStr::new(&no_ext), id);
+        assert_eq!(suffixed.len(), 255);
+        let long_ext = format!("c.{}", "d".repeat(253));
+        assert_eq!(with_hash_suffix(OsStr::new(&long_ext), id).len(), 255);
         let odd = OsStr::from_bytes(b"caf\xe9.jpg");
         assert_eq!(
             with_hash_suffix(odd, id).as_bytes(),

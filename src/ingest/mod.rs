@@ -185,8 +185,21 @@ impl Ingestor {
 
     fn try_ingest(&self, candidate: &Candidate) -> Result<Outcome> {
         let path = &candidate.path;
-        let (mut file, stat) = match store::open_source(path) {
+        // Confined to the inbox root: no symbolic link is followed, not even a
+        // folder on the way that was swapped for a link after the scan saw it.
+        let (mut file, stat) = match store::open_source_beneath(&candidate.root, path) {
             Ok(opened) => opened,
+            Err(e @ OpenError::ThroughLink(_)) => {
+                // Nothing at the far end is looked at, not even its size.
+                let seen = SourceSeen {
+                    path: path.clone(),
+                    size: 0,
+                    mtime_ns: 0,
+                };
+                let reason = e.to_string();
+                self.catalog.record_rejection(&seen, &reason, false)?;
+                return Ok(Outcome::Rejected { reason });
+            }
             Err(OpenError::NotRegular(what)) => {
                 let reason = format!("not a regular file ({what}); not read");
                 return self.reject_unopened(path, reason, true);

@@ -19,7 +19,7 @@ use crate::catalog::SourceSeen;
 use crate::config::Config;
 use crate::ingest::scan::{self, Candidate, Entry};
 use crate::ingest::settle::{Settler, Verdict};
-use crate::ingest::store::FileStat;
+use crate::ingest::store::{self, FileStat};
 use crate::ingest::{Ingestor, Outcome};
 use crate::media::{self, Completeness, Kind};
 use crate::watch::{self as watcher, WatchEvent};
@@ -424,11 +424,20 @@ fn look_at(
         Entry::File(_, stat) => stat,
         other => return Look::Refused(other),
     };
-    let completeness = (previous == Some(stat) && long_enough).then(|| {
-        let kind = Kind::from_path(path);
-        media::completeness(path, kind).unwrap_or(Completeness::NotChecked)
-    });
+    let completeness =
+        (previous == Some(stat) && long_enough).then(|| check_confined(&root, path, stat));
     Look::File { stat, completeness }
+}
+
+/// The format check, on the file opened as ingest opens it (confined to the inbox
+/// root, no link followed, never blocking on a FIFO swapped in after the `lstat`).
+/// Anything else than the very file just looked at is left to ingest to judge.
+fn check_confined(root: &std::path::Path, path: &std::path::Path, stat: FileStat) -> Completeness {
+    match store::open_source_beneath(root, path) {
+        Ok((file, now)) if now == stat => media::completeness_of(file, path, Kind::from_path(path))
+            .unwrap_or(Completeness::NotChecked),
+        _ => Completeness::NotChecked,
+    }
 }
 
 /// Changed within the grace period (ctime cannot be set back by a copy tool).

@@ -92,13 +92,10 @@ pub fn classify(root: &Path, path: &Path, meta: &std::fs::Metadata) -> Entry {
     }
     if ft.is_symlink() {
         return match symlink_escapes(root, path) {
-            Some(target) => Entry::Refused {
+            Some(reason) => Entry::Refused {
                 path: path.to_owned(),
                 stat,
-                reason: format!(
-                    "symbolic link pointing outside the inbox (to {}); not followed",
-                    target.display()
-                ),
+                reason,
             },
             // Inside the root: its target is found and ingested on its own.
             None => Entry::Ignored,
@@ -111,16 +108,30 @@ pub fn classify(root: &Path, path: &Path, meta: &std::fs::Metadata) -> Entry {
     }
 }
 
-/// The resolved target when the link leaves `root` (or cannot be resolved).
-fn symlink_escapes(root: &Path, link: &Path) -> Option<PathBuf> {
+/// Why the link is refused: it leaves `root`, or it leads nowhere (dangling, or a
+/// loop of links). `None` for a link that stays inside.
+fn symlink_escapes(root: &Path, link: &Path) -> Option<String> {
     let target = std::fs::read_link(link).ok()?;
     let joined = link.parent().unwrap_or(root).join(&target);
     let root = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_owned());
     match std::fs::canonicalize(&joined) {
         Ok(resolved) if resolved.starts_with(&root) => None,
-        Ok(resolved) => Some(resolved),
-        // Dangling: nothing to read either way, but say where it pointed.
-        Err(_) => Some(target),
+        Ok(resolved) => Some(format!(
+            "symbolic link pointing outside the inbox (to {}); not followed",
+            resolved.display()
+        )),
+        // Nothing to read either way, but say where it pointed and why it goes nowhere.
+        Err(e) => {
+            let why = if e.raw_os_error() == Some(libc::ELOOP) {
+                "a loop of links"
+            } else {
+                "its target is missing"
+            };
+            Some(format!(
+                "symbolic link that leads nowhere (to {}: {why}); not followed",
+                target.display()
+            ))
+        }
     }
 }
 

@@ -46,6 +46,10 @@ impl FileStat {
 pub enum OpenError {
     #[error("not a regular file ({0})")]
     NotRegular(&'static str),
+    /// A folder on the way from the inbox root is a symbolic link (or the path is
+    /// not under the root at all): opening it could read a file outside the inbox.
+    #[error("reached through the symbolic link {}; not followed", .0.display())]
+    ThroughLink(PathBuf),
     #[error("{0}")]
     Io(#[from] io::Error),
 }
@@ -67,6 +71,106 @@ pub fn open_source(path: &Path) -> Result<(File, FileStat), OpenError> {
         return Err(OpenError::NotRegular(file_type_name(&ft)));
     }
     Ok((file, FileStat::of(&meta)))
+}
+
+/// Opens `path`, a file under the inbox root `root`, like [`open_source`], but
+/// confined to `root`: every folder below the root is opened with `O_NOFOLLOW`
+/// relative to its parent's descriptor, so a folder swapped for a symbolic link
+/// (to a folder outside the inbox) after the scan saw it is refused, not followed,
+/// and there is no window between a check and the open. The root itself is the
+/// configured folder and may be a link. Also works for paths longer than PATH_MAX.
+pub fn open_source_beneath(root: &Path, path: &Path) -> Result<(File, FileStat), OpenError> {
+    use std::os::fd::{FromRawFd, OwnedFd};
+    use std::path::Component;
+    let outside = || OpenError::ThroughLink(path.to_owned());
+    let rel = path.strip_prefix(root).map_err(|_| outside())?;
+    let parts: Vec<&std::ffi::OsStr> = rel
+        .components()
+        .map(|c| match c {
+            Component::Normal(part) => Ok(part),
+            _ => Err(outside()),
+        })
+        .collect::<Result<_, _>>()?;
+    let Some((name, folders)) = parts.split_last() else {
+        return Err(OpenError::NotRegular("folder"));
+    };
+    let mut dir: OwnedFd = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+        .open(root)?
+        .into();
+    let mut walked = root.to_owned();
+    for folder in folders {
+        walked.push(folder);
+        let fd = openat(&dir, folder, libc::O_DIRECTORY | libc::O_NOFOLLOW)
+            .map_err(|e| link_or_io(&dir, folder, &walked, e))?;
+        dir = unsafe { OwnedFd::from_raw_fd(fd) };
+    }
+    let fd = openat(&dir, name, libc::O_NOFOLLOW | libc::O_NONBLOCK).map_err(|e| {
+        match e.raw_os_error() {
+            Some(libc::ELOOP) => OpenError::NotRegular("symbolic link"),
+            _ => OpenError::Io(e),
+        }
+    })?;
+    let file = unsafe { File::from_raw_fd(fd) };
+    let meta = file.metadata()?;
+    let ft = meta.file_type();
+    if !ft.is_file() {
+        return Err(OpenError::NotRegular(file_type_name(&ft)));
+    }
+    Ok((file, FileStat::of(&meta)))
+}
+
+fn openat(dir: &std::os::fd::OwnedFd, name: &std::ffi::OsStr, flags: i32) -> io::Result<i32> {
+    use std::os::fd::AsRawFd;
+    let c = std::ffi::CString::new(name.as_bytes())
+        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "name contains a NUL byte"))?;
+    loop {
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                c.as_ptr(),
+                flags | libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        };
+        if fd >= 0 {
+            return Ok(fd);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() != io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+}
+
+/// A folder that could not be opened without following links: a link, or a plain error.
+fn link_or_io(
+    dir: &std::os::fd::OwnedFd,
+    name: &std::ffi::OsStr,
+    walked: &Path,
+    e: io::Error,
+) -> OpenError {
+    use std::os::fd::AsRawFd;
+    if !matches!(e.raw_os_error(), Some(libc::ELOOP) | Some(libc::ENOTDIR)) {
+        return OpenError::Io(e);
+    }
+    let Ok(c) = std::ffi::CString::new(name.as_bytes()) else {
+        return OpenError::Io(e);
+    };
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let rc = unsafe {
+        libc::fstatat(
+            dir.as_raw_fd(),
+            c.as_ptr(),
+            &mut st,
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    };
+    if rc == 0 && st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+        OpenError::ThroughLink(walked.to_owned())
+    } else {
+        OpenError::Io(e)
+    }
 }
 
 pub fn file_type_name(ft: &std::fs::FileType) -> &'static str {
@@ -332,6 +436,35 @@ mod tests {
         assert!(matches!(
             open_source(&fifo),
             Err(OpenError::NotRegular("named pipe"))
+        ));
+    }
+
+    #[test]
+    fn a_folder_link_below_the_root_is_refused_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (root, outside) = (dir.path().join("inbox"), dir.path().join("outside"));
+        std::fs::create_dir_all(root.join("budi/card")).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(root.join("budi/card/a.jpg"), "inside").unwrap();
+        std::fs::write(outside.join("a.jpg"), "secret").unwrap();
+        let (mut f, _) = open_source_beneath(&root, &root.join("budi/card/a.jpg")).unwrap();
+        let mut text = String::new();
+        f.read_to_string(&mut text).unwrap();
+        assert_eq!(text, "inside");
+        std::fs::rename(root.join("budi/card"), root.join("budi/old")).unwrap();
+        std::os::unix::fs::symlink(&outside, root.join("budi/card")).unwrap();
+        match open_source_beneath(&root, &root.join("budi/card/a.jpg")) {
+            Err(OpenError::ThroughLink(link)) => assert_eq!(link, root.join("budi/card")),
+            other => panic!("{other:?}"),
+        }
+        std::os::unix::fs::symlink(outside.join("a.jpg"), root.join("budi/l.jpg")).unwrap();
+        assert!(matches!(
+            open_source_beneath(&root, &root.join("budi/l.jpg")),
+            Err(OpenError::NotRegular("symbolic link"))
+        ));
+        assert!(matches!(
+            open_source_beneath(&root, &outside.join("a.jpg")),
+            Err(OpenError::ThroughLink(_))
         ));
     }
 

@@ -38,7 +38,18 @@ pub fn completeness(path: &Path, kind: Kind) -> io::Result<Completeness> {
     if matches!(kind, Kind::Document | Kind::Other) {
         return Ok(Completeness::NotChecked);
     }
-    let mut file = File::open(path)?;
+    completeness_of(File::open(path)?, path, kind)
+}
+
+/// [`completeness`] of a file the caller already opened (and checked: ingest opens
+/// without following links), so the bytes judged are those of that very file.
+/// `name` only tells the extension. Reads from the file's start.
+pub fn completeness_of(mut file: File, name: &Path, kind: Kind) -> io::Result<Completeness> {
+    if matches!(kind, Kind::Document | Kind::Other) {
+        return Ok(Completeness::NotChecked);
+    }
+    let path = name;
+    file.seek(SeekFrom::Start(0))?;
     let len = file.metadata()?.len();
     if len == 0 {
         return Ok(Completeness::Incomplete("empty file".into()));

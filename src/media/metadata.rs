@@ -120,8 +120,8 @@ pub fn read_metadata(path: &Path, kind: Kind, zone: Offset) -> Metadata {
 
 /// [`read_metadata`] on a file the caller already has open (so the bytes read are
 /// those of the object that was opened and checked, whatever `name` points at by
-/// now). `name` is the file's name, used only for its extension. Moves the file's
-/// position.
+/// now). `name` is the file's name, used only for its extension. Reads from the
+/// start of the file whatever its position, and moves the position.
 pub fn read_metadata_from(file: &File, name: &Path, kind: Kind, zone: Offset) -> Metadata {
     let mut md = Metadata::default();
     if matches!(kind, Kind::Document | Kind::Other) {
@@ -148,6 +148,9 @@ fn read_into(
         md.damaged = Some("empty file".into());
         return Ok(());
     }
+    // From the start whatever the position of a file the caller passed: the
+    // parsers below seek to 0 too, so the sniff must look at the same bytes.
+    file.seek(SeekFrom::Start(0))?;
     let head = bytes::read_up_to(&mut file, format::SNIFF_LEN as u64)?;
     file.seek(SeekFrom::Start(0))?;
     match format::sniff(&head) {

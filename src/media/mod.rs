@@ -28,7 +28,7 @@ mod tags;
 mod time;
 mod xmp;
 
-pub use integrity::{completeness, Completeness};
+pub use integrity::{completeness, completeness_of, Completeness};
 pub use kind::Kind;
 pub use metadata::{read_metadata, read_metadata_from, CaptureTime, Gps, Metadata, TimeSource};
 pub use synth::SynthPhoto;
