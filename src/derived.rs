@@ -21,26 +21,29 @@ const DERIVE_BATCH: usize = 16;
 const INDEX_BATCH: usize = 1000;
 
 /// A doorbell: ingest rings it after a commit so the workers need not poll fast.
+/// A ring is a new generation; each waiter remembers the last one it saw, so
+/// one worker waking up never swallows the ring meant for the other, and a
+/// ring that came while a worker was busy is not missed.
 #[derive(Default)]
 pub struct Wake {
-    rung: Mutex<bool>,
+    generation: Mutex<u64>,
     bell: Condvar,
 }
 
 impl Wake {
     pub fn ring(&self) {
-        *self.rung.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        *self.generation.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.bell.notify_all();
     }
 
-    /// Waits until rung or `timeout`; clears the bell.
-    fn wait(&self, timeout: Duration) {
-        let rung = self.rung.lock().unwrap_or_else(|e| e.into_inner());
-        let (mut rung, _) = self
+    /// Waits until a ring newer than `seen`, or `timeout`; updates `seen`.
+    fn wait(&self, seen: &mut u64, timeout: Duration) {
+        let generation = self.generation.lock().unwrap_or_else(|e| e.into_inner());
+        let (generation, _) = self
             .bell
-            .wait_timeout_while(rung, timeout, |rung| !*rung)
+            .wait_timeout_while(generation, timeout, |g| *g == *seen)
             .unwrap_or_else(|e| e.into_inner());
-        *rung = false;
+        *seen = *generation;
     }
 }
 
@@ -291,17 +294,18 @@ fn run_loop(
     finish: &AtomicBool,
     mut round: impl FnMut() -> Result<usize>,
 ) {
+    let mut seen = 0;
     while !stop.load(Ordering::Relaxed) {
         match round() {
             Ok(0) if finish.load(Ordering::Relaxed) => return,
-            Ok(0) => wake.wait(Duration::from_secs(2)),
+            Ok(0) => wake.wait(&mut seen, Duration::from_secs(2)),
             Ok(_) => {}
             Err(e) => {
                 tracing::error!("derived data: {e}; retrying shortly");
                 if finish.load(Ordering::Relaxed) {
                     return;
                 }
-                wake.wait(Duration::from_secs(5));
+                wake.wait(&mut seen, Duration::from_secs(5));
             }
         }
     }

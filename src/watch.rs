@@ -54,7 +54,13 @@ pub fn start(
             lost.store(true, Ordering::Relaxed);
         }
     };
-    let mut watcher = notify::recommended_watcher(handler)?;
+    // Links are not followed: a link in the inbox to a folder outside it must
+    // not make that folder's files look like inbox files (they are refused at
+    // open anyway; this keeps the watches inside the inbox too).
+    let mut watcher = notify::RecommendedWatcher::new(
+        handler,
+        notify::Config::default().with_follow_symlinks(false),
+    )?;
     for root in roots {
         watcher.watch(root, RecursiveMode::Recursive)?;
     }
