@@ -198,6 +198,10 @@ struct KillFigures {
     duplicated: u64,
     orphaned: u64,
     refile_mismatches: u64,
+    /// Search results that disagree with the catalog (all files, and per assignment).
+    index_mismatches: u64,
+    /// Files the re-filings left in the two assignments at the end.
+    in_assignments: u64,
     seconds: f64,
 }
 
@@ -288,6 +292,44 @@ fn kill_9_campaign(rounds: u64, files: u64, seed: u64) -> KillFigures {
         .all(|line| text.lines().any(|l| l == *line))
     };
     wait_until(Duration::from_secs(60), "ingest idle", idle);
+
+    // The index is derived from the catalog: once caught up, it must agree
+    // with it, re-filings included (a kill between the catalog's commit and
+    // the index's must not leave the index behind).
+    let index_idle = || {
+        let reply = harness::get(&addr, "/metrics", &[]);
+        String::from_utf8_lossy(&reply.body)
+            .lines()
+            .any(|l| l == "liputan_index_waiting 0")
+    };
+    wait_until(Duration::from_secs(60), "index caught up", index_idle);
+    let indexed = |filter: &str| -> i64 {
+        let reply = harness::get(&addr, &format!("/api/assets?per_page=1{filter}"), &[]);
+        assert_eq!(reply.status, 200);
+        reply.json()["total"].as_i64().expect("total")
+    };
+    let catalog_count = |assignment: Option<i64>| -> i64 {
+        let db = env.catalog();
+        match assignment {
+            Some(id) => db.query_row(
+                "SELECT count(*) FROM assets WHERE status = 'archived' AND assignment_id = ?1",
+                [id],
+                |r| r.get(0),
+            ),
+            None => db.query_row(
+                "SELECT count(*) FROM assets WHERE status = 'archived'",
+                [],
+                |r| r.get(0),
+            ),
+        }
+        .expect("count")
+    };
+    figures.index_mismatches = (indexed("") - catalog_count(None)).unsigned_abs();
+    for id in &assignments {
+        figures.in_assignments += catalog_count(Some(*id)) as u64;
+        figures.index_mismatches +=
+            (indexed(&format!("&assignment={id}")) - catalog_count(Some(*id))).unsigned_abs();
+    }
     daemon.stop();
 
     // Count what went wrong, reading the archive and catalog independently.
@@ -385,7 +427,7 @@ fn assert_clean_kill_campaign(f: &KillFigures) {
     eprintln!(
         "SOAK kill -9: rounds={} files={} kills_with_files_waiting={} kills_mid_refile={} \
          refilings_acknowledged={} refilings_cut_off={} lost={} duplicated={} orphaned={} \
-         refile_mismatches={} seconds={:.0}",
+         refile_mismatches={} index_mismatches={} (files in assignments {}) seconds={:.0}",
         f.rounds,
         f.files,
         f.kills_with_files_waiting,
@@ -396,12 +438,20 @@ fn assert_clean_kill_campaign(f: &KillFigures) {
         f.duplicated,
         f.orphaned,
         f.refile_mismatches,
+        f.index_mismatches,
+        f.in_assignments,
         f.seconds
     );
     assert_eq!(
-        (f.lost, f.duplicated, f.orphaned, f.refile_mismatches),
-        (0, 0, 0, 0),
-        "lost, duplicated, orphaned, re-filings not as acknowledged: {f:?}"
+        (
+            f.lost,
+            f.duplicated,
+            f.orphaned,
+            f.refile_mismatches,
+            f.index_mismatches
+        ),
+        (0, 0, 0, 0, 0),
+        "lost, duplicated, orphaned, re-filings not as acknowledged, index disagreeing: {f:?}"
     );
     assert!(
         f.kills_with_files_waiting > 0,
