@@ -126,7 +126,7 @@ impl Refiler {
             std::thread::spawn(move || {
                 let mut rng = Rng(seed | 1);
                 while !stop.load(Ordering::Relaxed) {
-                    let ids = archived_sample(&catalog, rng.next());
+                    let ids = archived_sample(&catalog, &mut rng);
                     if ids.is_empty() {
                         std::thread::sleep(Duration::from_millis(20));
                         continue;
@@ -162,22 +162,28 @@ impl Refiler {
     }
 }
 
-/// Up to 8 archived asset ids, a different pick each time.
-fn archived_sample(catalog: &std::path::Path, salt: u64) -> Vec<String> {
+/// Up to 8 archived asset ids, picked at random (by `rng`) among all of them.
+fn archived_sample(catalog: &std::path::Path, rng: &mut Rng) -> Vec<String> {
     let Ok(db) =
         rusqlite::Connection::open_with_flags(catalog, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
     else {
         return Vec::new();
     };
-    let Ok(mut stmt) = db.prepare(
-        "SELECT id FROM assets WHERE status = 'archived'
-         ORDER BY (rowid * ?1) % 1000003 LIMIT 8",
-    ) else {
+    let Ok(mut stmt) = db.prepare("SELECT id FROM assets WHERE status = 'archived'") else {
         return Vec::new();
     };
-    let rows = stmt.query_map([(salt % 1000) as i64 + 1], |r| r.get::<_, String>(0));
-    rows.map(|rows| rows.filter_map(|r| r.ok()).collect())
-        .unwrap_or_default()
+    let mut ids: Vec<String> = match stmt.query_map([], |r| r.get::<_, String>(0)) {
+        Ok(rows) => rows.filter_map(|r| r.ok()).collect(),
+        Err(_) => return Vec::new(),
+    };
+    // A partial Fisher-Yates shuffle: the first 8 are a uniform pick.
+    let take = ids.len().min(8);
+    for i in 0..take {
+        let j = i + rng.below((ids.len() - i) as u64) as usize;
+        ids.swap(i, j);
+    }
+    ids.truncate(take);
+    ids
 }
 
 fn sigkill(mut daemon: Daemon) {
@@ -456,6 +462,10 @@ fn assert_clean_kill_campaign(f: &KillFigures) {
     assert!(
         f.kills_with_files_waiting > 0,
         "no kill landed while files were waiting: the campaign proved nothing"
+    );
+    assert!(
+        f.in_assignments > 0,
+        "the re-filings left no file in an assignment: the index check proved nothing"
     );
     assert!(
         f.refilings_acknowledged > 0,
