@@ -332,11 +332,16 @@ async fn settle_round(
     // Format checks read whole files: a bounded number per round keeps the
     // loop (and the dispatch to workers) moving while a big card settles.
     let mut checks_left = CHECKS_PER_ROUND;
+    let progress = status.clone();
     let looked = tokio::task::spawn_blocking(move || {
         due.into_iter()
             .map(|(path, previous, since)| {
                 let may_check = checks_left > 0 && now.duration_since(since) >= settle;
                 let look = look_at(&roots, &path, previous, may_check);
+                // Each file looked at is progress for the watchdog: a round of
+                // whole-file checks on a slow card reader can outlast its
+                // minute, while one read that hangs must still stop the beat.
+                progress.heartbeat.fetch_add(1, Ordering::Relaxed);
                 if matches!(
                     look,
                     Look::File {
