@@ -188,3 +188,29 @@ fn a_deleted_or_garbled_index_is_rebuilt_when_the_daemon_starts() {
     });
     daemon.stop();
 }
+
+#[test]
+fn sigterm_while_the_daemon_is_still_starting_is_a_graceful_stop() {
+    let env = Env::new("");
+    write_card(&env.inbox.join("budi/kartu"), 20, 9700);
+    for _ in 0..3 {
+        let mut daemon = env.serve();
+        // The first line of the log comes before the catalog is opened and
+        // the archive recovered: stop right there.
+        let started = Instant::now();
+        while !env.log().contains("panel on http://") {
+            assert!(started.elapsed() < MINUTE, "the daemon never started");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        unsafe { libc::kill(daemon.child.id() as i32, libc::SIGTERM) };
+        let status = daemon.child.wait().unwrap();
+        assert!(
+            status.success(),
+            "a stop while starting exits cleanly (not killed by the signal): {status:?}\n{}",
+            env.log()
+        );
+        assert!(env.log().contains("stopped"), "{}", env.log());
+    }
+    env.assert_archive_matches_catalog();
+    assert_eq!(env.staging_files(), 0);
+}
