@@ -55,6 +55,13 @@ pub struct Findings {
     pub unreadable: Vec<Unreadable>,
 }
 
+impl Findings {
+    fn problems(&self) -> u64 {
+        (self.missing.len() + self.changed.len() + self.unexpected.len() + self.unreadable.len())
+            as u64
+    }
+}
+
 /// One replica's part of the report.
 #[derive(Debug, Serialize)]
 pub struct ReplicaReport {
@@ -65,12 +72,9 @@ pub struct ReplicaReport {
     pub reason: Option<String>,
     /// Archived files not on this replica yet (the worker is catching up).
     pub pending: u64,
-    pub checked: u64,
-    pub bytes: u64,
-    pub missing: Vec<String>,
-    pub changed: Vec<String>,
-    pub unexpected: Vec<String>,
-    pub unreadable: Vec<Unreadable>,
+    /// Empty while offline.
+    #[serde(flatten)]
+    pub found: Findings,
 }
 
 /// The report of a verify run (what `verify --json` prints).
@@ -104,11 +108,7 @@ impl Report {
             + self
                 .replicas
                 .iter()
-                .map(|r| {
-                    (r.missing.len() + r.changed.len() + r.unexpected.len() + r.unreadable.len())
-                        as u64
-                        + u64::from(!r.online)
-                })
+                .map(|r| r.found.problems() + u64::from(!r.online))
                 .sum::<u64>()
     }
 
@@ -119,9 +119,9 @@ impl Report {
             self.unexpected.len() as u64,
         );
         for r in &self.replicas {
-            t.0 += r.missing.len() as u64;
-            t.1 += r.changed.len() as u64;
-            t.2 += r.unexpected.len() as u64;
+            t.0 += r.found.missing.len() as u64;
+            t.1 += r.found.changed.len() as u64;
+            t.2 += r.found.unexpected.len() as u64;
         }
         t
     }
@@ -196,12 +196,12 @@ impl Report {
                     &mut out,
                     &format!(
                         "replica {} ({} files, {} still to copy)",
-                        r.path, r.checked, r.pending
+                        r.path, r.found.checked, r.pending
                     ),
-                    &r.missing,
-                    &r.changed,
-                    &r.unexpected,
-                    &r.unreadable,
+                    &r.found.missing,
+                    &r.found.changed,
+                    &r.found.unexpected,
+                    &r.found.unreadable,
                 );
             } else {
                 out.push_str(&format!(
@@ -295,12 +295,7 @@ pub fn run(
                 online: false,
                 reason: Some(reason),
                 pending: 0,
-                checked: 0,
-                bytes: 0,
-                missing: Vec::new(),
-                changed: Vec::new(),
-                unexpected: Vec::new(),
-                unreadable: Vec::new(),
+                found: Findings::default(),
             }),
             Probe::Online => {
                 let mut expected = Expected::default();
@@ -326,18 +321,13 @@ pub fn run(
                     online: true,
                     reason: None,
                     pending: catalog.replica_pending(root)?,
-                    checked: found.checked,
-                    bytes: found.bytes,
-                    missing: found.missing,
-                    changed: found.changed,
-                    unexpected: found.unexpected,
-                    unreadable: found.unreadable,
+                    found,
                 });
             }
         }
     }
-    let checked = archive_findings.checked + replicas.iter().map(|r| r.checked).sum::<u64>();
-    let bytes = archive_findings.bytes + replicas.iter().map(|r| r.bytes).sum::<u64>();
+    let checked = archive_findings.checked + replicas.iter().map(|r| r.found.checked).sum::<u64>();
+    let bytes = archive_findings.bytes + replicas.iter().map(|r| r.found.bytes).sum::<u64>();
     let mut report = Report {
         ok: false,
         started_at: super::rfc3339(started_ms, config.zone),

@@ -335,6 +335,17 @@ impl Reply {
     }
 }
 
+/// A sample's value from the daemon's `/metrics` (0 when absent).
+pub fn metric(addr: &str, name: &str) -> f64 {
+    let reply = get(addr, "/metrics", &[]);
+    assert_eq!(reply.status, 200);
+    let text = String::from_utf8_lossy(&reply.body).into_owned();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}
+
 /// GET over a plain TCP connection (no client library: the server is the thing under test).
 pub fn get(addr: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
     request("GET", addr, path, headers, None)

@@ -4,20 +4,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::harness::{get, served_addr, wait_until, write_card, Env};
+use crate::harness::{get, metric, served_addr, wait_until, write_card, Env};
 
 const MINUTE: Duration = Duration::from_secs(60);
-
-/// A sample's value from `/metrics` (0 when absent).
-fn metric(addr: &str, name: &str) -> f64 {
-    let reply = get(addr, "/metrics", &[]);
-    assert_eq!(reply.status, 200);
-    let text = String::from_utf8_lossy(&reply.body).into_owned();
-    text.lines()
-        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
-}
 
 /// The number of archived assets the daemon's search finds for `query`.
 fn found(addr: &str, query: &str) -> u64 {

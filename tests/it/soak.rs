@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::harness::{self, send_json, served_addr, wait_until, Daemon, Env};
+use crate::harness::{self, metric, send_json, served_addr, wait_until, Daemon, Env};
 
 /// xorshift64*: a seeded, dependency-free source of "random" moments.
 struct Rng(u64);
@@ -288,26 +288,15 @@ fn kill_9_campaign(rounds: u64, files: u64, seed: u64) -> KillFigures {
         env.catalogued().len() == written.len()
     });
     let idle = || {
-        let reply = harness::get(&addr, "/metrics", &[]);
-        let text = String::from_utf8_lossy(&reply.body).into_owned();
-        [
-            "liputan_ingest_pending_files 0",
-            "liputan_ingest_in_flight_files 0",
-        ]
-        .iter()
-        .all(|line| text.lines().any(|l| l == *line))
+        metric(&addr, "liputan_ingest_pending_files") == 0.0
+            && metric(&addr, "liputan_ingest_in_flight_files") == 0.0
     };
     wait_until(Duration::from_secs(60), "ingest idle", idle);
 
     // The index is derived from the catalog: once caught up, it must agree
     // with it, re-filings included (a kill between the catalog's commit and
     // the index's must not leave the index behind).
-    let index_idle = || {
-        let reply = harness::get(&addr, "/metrics", &[]);
-        String::from_utf8_lossy(&reply.body)
-            .lines()
-            .any(|l| l == "liputan_index_waiting 0")
-    };
+    let index_idle = || metric(&addr, "liputan_index_waiting") == 0.0;
     wait_until(Duration::from_secs(60), "index caught up", index_idle);
     let indexed = |filter: &str| -> i64 {
         let reply = harness::get(&addr, &format!("/api/assets?per_page=1{filter}"), &[]);
@@ -497,14 +486,7 @@ fn lost_events_campaign(files: u64) -> (f64, u64) {
     let env = Env::new("rescan_minutes = 60\n");
     let daemon = env.serve();
     let addr = served_addr(&env);
-    let scans = || -> u64 {
-        let reply = harness::get(&addr, "/metrics", &[]);
-        String::from_utf8_lossy(&reply.body)
-            .lines()
-            .find_map(|l| l.strip_prefix("liputan_inbox_scans_total "))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .unwrap_or(0.0) as u64
-    };
+    let scans = || metric(&addr, "liputan_inbox_scans_total") as u64;
     wait_until(Duration::from_secs(30), "the first scan", || scans() >= 1);
     // The folders exist (and are watched) before the freeze: files created
     // in a folder made during the freeze give the kernel no events to lose.
