@@ -10,12 +10,25 @@ pub enum ApiError {
     BadRequest(String),
     Conflict(String),
     NotFound(String),
+    /// 429: this client (or account) must wait; `Retry-After` in seconds.
+    TooMany(String, u64),
+    /// 503: the server is saturated right now (not this client's fault);
+    /// `Retry-After` in seconds.
+    Busy(String, u64),
+    /// 413: a body or a declared size above a limit.
+    TooLarge(String),
+    /// 507: the disk cannot take it (free space or a quota).
+    NoSpace(String),
     Internal(String),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, message) = match self {
+            ApiError::TooMany(m, secs) => return limited(StatusCode::TOO_MANY_REQUESTS, m, secs),
+            ApiError::Busy(m, secs) => return limited(StatusCode::SERVICE_UNAVAILABLE, m, secs),
+            ApiError::TooLarge(m) => (StatusCode::PAYLOAD_TOO_LARGE, m),
+            ApiError::NoSpace(m) => (StatusCode::INSUFFICIENT_STORAGE, m),
             ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, m),
             ApiError::Conflict(m) => (StatusCode::CONFLICT, m),
             ApiError::NotFound(m) => (StatusCode::NOT_FOUND, m),
@@ -29,6 +42,15 @@ impl IntoResponse for ApiError {
         };
         (status, Json(serde_json::json!({ "error": message }))).into_response()
     }
+}
+
+/// A refusal that tells the client when to come back.
+fn limited(status: StatusCode, message: String, retry_after_s: u64) -> Response {
+    let retry = [(
+        axum::http::header::RETRY_AFTER,
+        retry_after_s.max(1).to_string(),
+    )];
+    (status, retry, Json(serde_json::json!({ "error": message }))).into_response()
 }
 
 impl From<crate::Error> for ApiError {

@@ -396,7 +396,17 @@ fn a_month_exports_as_a_valid_bag() {
     let env = Env::new("");
     let card = env.inbox.join("sari/kartu");
     write_card(&card, 4, 400);
-    std::fs::write(card.join("catatan 100% final.txt"), "naskah berita").unwrap();
+    let note = card.join("catatan 100% final.txt");
+    std::fs::write(&note, "naskah berita").unwrap();
+    // A text file has no capture time: its modification time dates it. Pin it
+    // inside the exported month, so the test does not depend on today's date.
+    let in_november = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_000_000); // 2026-11-18
+    std::fs::File::options()
+        .write(true)
+        .open(&note)
+        .unwrap()
+        .set_modified(in_november)
+        .unwrap();
     let summary = env.ingest(&[&env.inbox]);
     assert_eq!(summary["archived"], 5, "{summary:#}");
 
