@@ -44,6 +44,7 @@ impl Services {
         for dir in config.inbox.iter().chain([&config.archive, &config.data]) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         }
+        private_data(&config.data);
         let catalog_path = config.catalog_path();
         let catalog = Arc::new(
             Catalog::open(&catalog_path)
@@ -107,6 +108,30 @@ impl Services {
             },
             self.config.thumb_workers,
         )
+    }
+}
+
+/// Closes the data folder (catalog with password hashes, thumbnails,
+/// previews) to other users, in case an earlier run made it with a looser
+/// umask. Best effort: a folder owned by someone else is left as it is.
+fn private_data(data: &std::path::Path) {
+    use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+    let Ok(meta) = std::fs::metadata(data) else {
+        return;
+    };
+    // SAFETY: geteuid has no preconditions and touches no memory.
+    let me = unsafe { libc::geteuid() };
+    if meta.uid() == me && meta.mode() & 0o077 != 0 {
+        let mode = meta.mode() & 0o700;
+        match std::fs::set_permissions(data, std::fs::Permissions::from_mode(mode)) {
+            Ok(()) => tracing::warn!(
+                data = %data.display(),
+                "the data folder was readable by other users; closed it (mode {mode:o})"
+            ),
+            Err(e) => {
+                tracing::warn!(data = %data.display(), "could not close the data folder to other users: {e}")
+            }
+        }
     }
 }
 
@@ -292,10 +317,55 @@ pub fn add_user(
     catalog.audit(None, "user add (command line)", &person.username, 201)
 }
 
-/// `liputan token create`: a bearer token for an existing account.
-pub fn create_token(config: &Config, username: &str) -> crate::Result<String> {
+/// `liputan token create`: a bearer token for an existing account, valid for
+/// `days` (default `server.token_days`).
+pub fn create_token(config: &Config, username: &str, days: Option<u64>) -> crate::Result<String> {
+    let days = days.unwrap_or(config.token_valid.as_secs() / 86_400);
+    if !(1..=crate::config::MAX_TOKEN_DAYS).contains(&days) {
+        return Err(crate::Error::Invalid(format!(
+            "days: antara 1 dan {} hari",
+            crate::config::MAX_TOKEN_DAYS
+        )));
+    }
     let catalog = Catalog::open(&config.catalog_path())?;
-    let token = catalog.create_token(username)?;
+    let token = catalog.create_token(username, days as i64 * 86_400_000)?;
     catalog.audit(None, "token create (command line)", username, 201)?;
     Ok(token)
+}
+
+/// `liputan token list`: every token of `username` (or everyone's).
+pub fn list_tokens(
+    config: &Config,
+    username: Option<&str>,
+) -> crate::Result<Vec<crate::catalog::TokenRecord>> {
+    Catalog::open(&config.catalog_path())?.tokens(username)
+}
+
+/// `liputan token revoke`: one token by id, or every token of a user; returns
+/// how many were revoked.
+pub fn revoke_tokens(config: &Config, which: TokenChoice<'_>) -> crate::Result<usize> {
+    let catalog = Catalog::open(&config.catalog_path())?;
+    let why = "dicabut lewat baris perintah";
+    let (target, count) = match which {
+        TokenChoice::Id(id) => (catalog.revoke_token(id, why)?, 1),
+        TokenChoice::User(username) => {
+            if catalog.is_disabled(username)?.is_none() {
+                return Err(crate::Error::NotFound(format!(
+                    "user: tidak ada pengguna {username}"
+                )));
+            }
+            (
+                username.to_owned(),
+                catalog.revoke_tokens_of(username, why)?,
+            )
+        }
+    };
+    catalog.audit(None, "token revoke (command line)", &target, 200)?;
+    Ok(count)
+}
+
+/// Which tokens `token revoke` ends.
+pub enum TokenChoice<'a> {
+    Id(&'a str),
+    User(&'a str),
 }

@@ -11,6 +11,9 @@ use serde::Deserialize;
 /// The documented default config; also what runs when no `--config` is given.
 pub const EMBEDDED_DEFAULT: &str = include_str!("../config/liputan.toml");
 
+/// Longest lifetime of an API token, in days (ten years).
+pub const MAX_TOKEN_DAYS: u64 = 3650;
+
 /// A config that cannot be used, with the key it is about.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -46,6 +49,8 @@ pub struct Config {
     pub after_minutes: u32,
     pub session_idle: Duration,
     pub session_max: Duration,
+    /// How long an API token made without `--days` stays valid.
+    pub token_valid: Duration,
     pub upload_max_bytes: u64,
     /// `[publish]`: web copies, credit lines, the end-of-day hour (reports).
     pub publish: crate::reports::PublishSettings,
@@ -91,6 +96,7 @@ struct ServerSection {
     listen: String,
     session_idle_minutes: u64,
     session_max_hours: u64,
+    token_days: u64,
     upload_max_mb: u64,
 }
 
@@ -267,6 +273,12 @@ impl Config {
                 "session limits must be at least 1".into(),
             ));
         }
+        if !(1..=MAX_TOKEN_DAYS).contains(&server.token_days) {
+            return Err((
+                "server.token_days",
+                format!("must be between 1 and {MAX_TOKEN_DAYS}"),
+            ));
+        }
         if ingest.rescan_minutes == 0 {
             return Err(("ingest.rescan_minutes", "must be at least 1".into()));
         }
@@ -347,6 +359,7 @@ impl Config {
             after_minutes: file.matching.after_minutes,
             session_idle: Duration::from_secs(server.session_idle_minutes * 60),
             session_max: Duration::from_secs(server.session_max_hours * 3600),
+            token_valid: Duration::from_secs(server.token_days * 86_400),
             upload_max_bytes: server.upload_max_mb.saturating_mul(1024 * 1024),
             publish: crate::reports::PublishSettings {
                 web_long_edge: file.publish.web_long_edge_px,

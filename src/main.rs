@@ -150,10 +150,40 @@ enum UserAction {
 #[derive(Subcommand)]
 enum TokenAction {
     /// Print a new API bearer token for USERNAME.
-    Create { username: String },
+    Create {
+        username: String,
+        /// Days the token stays valid (default `server.token_days`, at most 3650).
+        #[arg(long)]
+        days: Option<u64>,
+    },
+    /// List API tokens (ids, owners, expiry, revoked or not; never the secrets).
+    List {
+        /// Only this person's tokens.
+        username: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke one token by its id (from `token list`), or every token of a person.
+    Revoke {
+        /// The token's id as `token list` shows it.
+        #[arg(required_unless_present = "user", conflicts_with = "user")]
+        id: Option<String>,
+        /// Revoke every token of this username.
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
+    // The catalog holds password hashes and the derived images show every
+    // photo: whoever starts liputan (systemd, or an admin by hand), what it
+    // creates is for its own user only (files 0600, folders 0700). The unit's
+    // UMask=0077 says the same; this covers `serve`, `demo` and `ingest` run
+    // from a shell whose umask is 022.
+    // SAFETY: umask only sets the process's file mode mask; no memory is touched.
+    unsafe {
+        libc::umask(0o077);
+    }
     let cli = Cli::parse();
     let config = match Config::load(cli.config.as_deref()) {
         Ok(config) => Arc::new(config),
@@ -211,9 +241,7 @@ fn main() -> ExitCode {
                     crew_roles,
                 },
         } => add_user(&config, &username, &role, admin, name, nip, &crew_roles),
-        Command::Token {
-            action: TokenAction::Create { username },
-        } => create_token(&config, &username),
+        Command::Token { action } => tokens(&config, action),
         Command::Demo { dir, listen } => demo(&dir, listen.as_deref()),
     };
     match result {
@@ -501,13 +529,69 @@ fn add_user(
     }
 }
 
-fn create_token(config: &Config, username: &str) -> anyhow::Result<ExitCode> {
-    match liputan::app::create_token(config, username) {
-        Ok(token) => {
-            println!("{token}");
-            Ok(ExitCode::SUCCESS)
+fn tokens(config: &Config, action: TokenAction) -> anyhow::Result<ExitCode> {
+    use liputan::app::TokenChoice;
+    let done = match action {
+        TokenAction::Create { username, days } => {
+            liputan::app::create_token(config, &username, days).map(|token| println!("{token}"))
         }
+        TokenAction::List { username, json } => {
+            liputan::app::list_tokens(config, username.as_deref()).map(|list| {
+                if json {
+                    println!("{}", serde_json::json!({ "tokens": list }));
+                } else {
+                    print_tokens(&list, config.zone);
+                }
+            })
+        }
+        TokenAction::Revoke { id, user } => {
+            let which = match (id.as_deref(), user.as_deref()) {
+                (_, Some(user)) => TokenChoice::User(user),
+                (Some(id), None) => TokenChoice::Id(id),
+                (None, None) => {
+                    return usage_error(liputan::Error::Invalid(
+                        "token revoke: sebutkan id token atau --user USERNAME".into(),
+                    ))
+                }
+            };
+            liputan::app::revoke_tokens(config, which)
+                .map(|n| eprintln!("liputan: {n} token dicabut"))
+        }
+    };
+    match done {
+        Ok(()) => Ok(ExitCode::SUCCESS),
         Err(e) => usage_error(e),
+    }
+}
+
+fn print_tokens(list: &[liputan::catalog::TokenRecord], zone: jiff::tz::Offset) {
+    use liputan::catalog::TokenState;
+    let day = |ms: i64| {
+        jiff::Timestamp::from_millisecond(ms)
+            .map(|t| liputan::dates::date_in(t, zone).to_string())
+            .unwrap_or_else(|_| "?".into())
+    };
+    println!(
+        "{:<12}  {:<16}  {:<10}  {:<10}  keadaan",
+        "id", "pengguna", "dibuat", "berlaku s.d."
+    );
+    for t in list {
+        let state = match t.state {
+            TokenState::Active => "aktif".to_owned(),
+            TokenState::Expired => "kedaluwarsa".to_owned(),
+            TokenState::Revoked => format!(
+                "dicabut {} ({})",
+                t.revoked_at_ms.map(day).unwrap_or_default(),
+                t.revoked_why.as_deref().unwrap_or("-")
+            ),
+        };
+        println!(
+            "{:<12}  {:<16}  {:<10}  {:<10}  {state}",
+            t.id,
+            t.username,
+            day(t.created_at_ms),
+            day(t.expires_at_ms)
+        );
     }
 }
 

@@ -27,9 +27,9 @@ pub struct SessionLimits {
     pub absolute_ms: i64,
 }
 
-const VIEWER: &str = "SELECT p.username, p.name, p.role, p.is_admin FROM people p";
+pub(super) const VIEWER: &str = "SELECT p.username, p.name, p.role, p.is_admin FROM people p";
 
-fn viewer(row: &rusqlite::Row<'_>) -> rusqlite::Result<Viewer> {
+pub(super) fn viewer(row: &rusqlite::Row<'_>) -> rusqlite::Result<Viewer> {
     let role: String = row.get(2)?;
     Ok(Viewer {
         username: row.get(0)?,
@@ -41,14 +41,24 @@ fn viewer(row: &rusqlite::Row<'_>) -> rusqlite::Result<Viewer> {
 }
 
 impl Catalog {
+    /// Sets a password hash. A new password also revokes every API token of
+    /// the account: whoever knew the old one may have made them.
     pub fn set_password(&self, username: &str, hash: &str) -> Result<()> {
-        let changed = self.conn().execute(
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let changed = tx.execute(
             "UPDATE people SET password_hash = ?2 WHERE username = ?1",
             params![username, hash],
         )?;
         if changed == 0 {
             return Err(Error::NotFound(format!("username: no person {username}")));
         }
+        tx.execute(
+            "UPDATE api_tokens SET revoked_at_ms = ?2, revoked_why = 'kata sandi diganti' \
+             WHERE username = ?1 AND revoked_at_ms IS NULL",
+            params![username, now_ms()],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -100,6 +110,14 @@ impl Catalog {
             return Err(Error::NotFound(format!("username: no person {username}")));
         }
         tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
+        if disabled == Some(true) {
+            // Re-enabling the account later does not bring its tokens back.
+            tx.execute(
+                "UPDATE api_tokens SET revoked_at_ms = ?2, revoked_why = 'akun dinonaktifkan' \
+                 WHERE username = ?1 AND revoked_at_ms IS NULL",
+                params![username, now_ms()],
+            )?;
+        }
         tx.commit()?;
         Ok(())
     }
@@ -190,31 +208,6 @@ impl Catalog {
             params![username, keep],
         )?;
         Ok(())
-    }
-
-    /// Creates an API bearer token; returns it (shown once).
-    pub fn create_token(&self, username: &str) -> Result<String> {
-        if self.is_disabled(username)?.is_none() {
-            return Err(Error::NotFound(format!("username: no person {username}")));
-        }
-        let secret = new_secret()?;
-        self.conn().execute(
-            "INSERT INTO api_tokens (token_hash, username, created_at_ms) VALUES (?1, ?2, ?3)",
-            params![secret_hash(&secret), username, now_ms()],
-        )?;
-        Ok(secret)
-    }
-
-    pub fn token_viewer(&self, secret: &str) -> Result<Option<Viewer>> {
-        let conn = self.conn();
-        let found = conn
-            .prepare_cached(&format!(
-                "{VIEWER} JOIN api_tokens t ON t.username = p.username \
-                 WHERE t.token_hash = ?1 AND p.disabled = 0"
-            ))?
-            .query_row([secret_hash(secret)], viewer)
-            .optional()?;
-        Ok(found)
     }
 
     pub fn record_login_failure(&self, username: &str, addr: &str) -> Result<()> {

@@ -21,11 +21,13 @@ mod collages;
 mod letters;
 mod reports;
 mod schedule;
+mod tokens;
 pub use accounts::{AuditEntry, SessionLimits};
 pub use assets::{AssetRecord, Derivation, Refile};
 pub use care::{BagItem, ReplicaRecord, ReplicaTodo, VerifyRun};
 pub use collages::{CollageRecord, NewCollage};
 pub use letters::{IssueLetter, LetterRecord};
+pub use tokens::{TokenRecord, TokenState};
 
 /// Migrations in order; `PRAGMA user_version` is the count applied.
 const MIGRATIONS: &[&str] = &[
@@ -38,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_reports.sql"),
     include_str!("migrations/0008_collages.sql"),
     include_str!("migrations/0009_care.sql"),
+    include_str!("migrations/0011_tokens.sql"),
 ];
 
 /// The catalog handle. Cheap to share behind an `Arc`.

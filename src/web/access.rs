@@ -227,7 +227,8 @@ pub fn session_secret(headers: &HeaderMap) -> Option<String> {
         .map(|(_, value)| value.to_owned())
 }
 
-fn bearer(headers: &HeaderMap) -> Option<String> {
+/// The bearer token of an `Authorization` header, if any.
+pub fn bearer(headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = value.strip_prefix("Bearer ")?.trim();
     (!token.is_empty()).then(|| token.to_owned())

@@ -233,13 +233,23 @@ async fn login_form(
     }
 }
 
-/// Ends the session on the server (the cookie alone would not be enough).
+/// Ends the session on the server (the cookie alone would not be enough);
+/// called with a bearer token, revokes that token.
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    if let Some(secret) = session_secret(&headers) {
-        let catalog = state.catalog.clone();
-        if let Err(e) = blocking(move || Ok(catalog.end_session(&secret)?)).await {
-            return e.into_response();
+    let token = crate::web::access::bearer(&headers);
+    let secret = session_secret(&headers);
+    let catalog = state.catalog.clone();
+    let ended = blocking(move || {
+        if let Some(token) = token {
+            catalog.revoke_token_secret(&token, "logout")?;
+        } else if let Some(secret) = secret {
+            catalog.end_session(&secret)?;
         }
+        Ok(())
+    })
+    .await;
+    if let Err(e) = ended {
+        return e.into_response();
     }
     let wants_page = headers
         .get(header::ACCEPT)
