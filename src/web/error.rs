@@ -90,3 +90,80 @@ pub fn json_body<T: for<'de> serde::Deserialize<'de>>(bytes: &[u8]) -> Result<T,
         ApiError::BadRequest(format!("{field}{}", e.inner()))
     })
 }
+
+/// axum answers a query string, path segment or form it cannot parse with a
+/// `text/plain` English sentence, before any handler runs. This layer turns
+/// those into what the rest of liputan answers: `{"error": ...}` for the API,
+/// the refusal page for pages, in Indonesian with axum's detail kept.
+pub async fn plain_rejections(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    // Rejection texts are one short sentence; anything longer is cut.
+    let body = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let message = rejection_in_indonesian(String::from_utf8_lossy(&body).trim());
+    if api {
+        (status, Json(serde_json::json!({ "error": message }))).into_response()
+    } else {
+        super::pages::refusal(status, &message)
+    }
+}
+
+/// axum's rejection sentence, said in Indonesian (its detail, which names the
+/// field and the value, is kept as it is).
+fn rejection_in_indonesian(text: &str) -> String {
+    const KNOWN: &[(&str, &str)] = &[
+        (
+            "Failed to deserialize query string: ",
+            "query: parameter alamat tidak valid: ",
+        ),
+        (
+            "Failed to deserialize form body: ",
+            "form: isi formulir tidak valid: ",
+        ),
+        ("Invalid URL: ", "path: alamat tidak valid: "),
+        (
+            "Failed to buffer the request body: ",
+            "body: isi permintaan tidak terbaca: ",
+        ),
+    ];
+    for (english, indonesian) in KNOWN {
+        if let Some(detail) = text.strip_prefix(english) {
+            return format!("{indonesian}{detail}");
+        }
+    }
+    if text.starts_with("Expected request with `Content-Type") {
+        return format!("body: jenis isi (Content-Type) tidak sesuai ({text})");
+    }
+    format!("permintaan tidak dapat dibaca: {text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn axum_rejections_are_said_in_indonesian_with_their_detail() {
+        assert_eq!(
+            rejection_in_indonesian("Failed to deserialize query string: tanggal: invalid type"),
+            "query: parameter alamat tidak valid: tanggal: invalid type"
+        );
+        assert_eq!(
+            rejection_in_indonesian("Invalid URL: Cannot parse `abc` to a `i64`"),
+            "path: alamat tidak valid: Cannot parse `abc` to a `i64`"
+        );
+        assert!(rejection_in_indonesian("something new").starts_with("permintaan tidak"));
+    }
+}

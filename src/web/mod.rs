@@ -57,6 +57,7 @@ pub fn router(state: AppState) -> Router {
     let (router, _) = routes(state.clone()).finish();
     router
         .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(error::plain_rejections))
         .layer(axum::middleware::from_fn(access::security_headers))
         .with_state(state)
 }

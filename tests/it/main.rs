@@ -19,6 +19,7 @@ mod matching;
 mod notify;
 mod panel;
 mod private_files;
+mod rejections;
 mod reports;
 mod restart;
 mod soak;
