@@ -102,8 +102,10 @@ fn tokens_expire_and_are_listed_and_revoked_from_the_command_line() {
     assert!(text.contains("budi") && text.contains("aktif"), "{text}");
     assert!(!text.contains(&first) && !text.contains(&second), "{text}");
 
-    // Revoke the newer one by id: it stops working, the other does not.
-    let newest = list[0]["id"].as_str().unwrap().to_owned();
+    // Revoke the second by id (the first 12 hex digits of the blake3 of its
+    // secret): it stops working, the other does not.
+    let newest = blake3::hash(second.as_bytes()).to_hex()[..12].to_owned();
+    assert!(list.iter().any(|t| t["id"] == newest.as_str()), "{list:?}");
     cli(&env, &["token", "revoke", &newest]);
     assert_eq!(status_with(&addr, &second), 401, "revoked");
     assert_eq!(status_with(&addr, &first), 200, "only that one");
