@@ -47,6 +47,12 @@ pub struct Config {
     pub session_idle: Duration,
     pub session_max: Duration,
     pub upload_max_bytes: u64,
+    /// Peers whose `X-Forwarded-For` names the client (the office's TLS
+    /// proxy); empty: the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Password attempts per client address per minute that did not succeed
+    /// (checked before hashing).
+    pub login_attempts_per_minute: u32,
     /// `[publish]`: web copies, credit lines, the end-of-day hour (reports).
     pub publish: crate::reports::PublishSettings,
     /// Scheduled fixity check of the archive and replicas; `None`: never.
@@ -92,6 +98,8 @@ struct ServerSection {
     session_idle_minutes: u64,
     session_max_hours: u64,
     upload_max_mb: u64,
+    trusted_proxies: Vec<String>,
+    login_attempts_per_minute: u32,
 }
 
 #[derive(Deserialize)]
@@ -267,6 +275,24 @@ impl Config {
                 "session limits must be at least 1".into(),
             ));
         }
+        let trusted_proxies = server
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                p.trim().parse().map_err(|_| {
+                    (
+                        "server.trusted_proxies",
+                        format!("{p:?} is not an IP address like 127.0.0.1"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<std::net::IpAddr>, _>>()?;
+        if server.login_attempts_per_minute == 0 {
+            return Err((
+                "server.login_attempts_per_minute",
+                "must be at least 1".into(),
+            ));
+        }
         if ingest.rescan_minutes == 0 {
             return Err(("ingest.rescan_minutes", "must be at least 1".into()));
         }
@@ -348,6 +374,8 @@ impl Config {
             session_idle: Duration::from_secs(server.session_idle_minutes * 60),
             session_max: Duration::from_secs(server.session_max_hours * 3600),
             upload_max_bytes: server.upload_max_mb.saturating_mul(1024 * 1024),
+            trusted_proxies,
+            login_attempts_per_minute: server.login_attempts_per_minute,
             publish: crate::reports::PublishSettings {
                 web_long_edge: file.publish.web_long_edge_px,
                 credit: file.publish.credit.trim().to_owned(),
@@ -573,6 +601,13 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert!(!config.delete_source_after_verify);
         assert_eq!((config.before_minutes, config.after_minutes), (60, 180));
+        assert!(
+            config.trusted_proxies.is_empty(),
+            "X-Forwarded-For off by default"
+        );
+        assert_eq!(config.login_attempts_per_minute, 10);
+        let config = parse("[server]\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n").unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
     }
 
     #[test]
@@ -602,6 +637,10 @@ mod tests {
             ("[ingest]\nsettle_seconds = -1\n", "ingest.settle_seconds"),
             ("[time]\nzone = \"WITA\"\n", "time.zone"),
             ("[server]\nlisten = \"localhost\"\n", "server.listen"),
+            (
+                "[server]\ntrusted_proxies = [\"proxy.local\"]\n",
+                "server.trusted_proxies",
+            ),
             ("[ingest]\nrescan_minutes = 0\n", "ingest.rescan_minutes"),
             ("[paths]\ninbox = []\n", "paths.inbox"),
             (
