@@ -433,4 +433,34 @@ mod tests {
         }
         assert!(at(61 * 60_000).is_none());
     }
+
+    #[test]
+    fn only_one_first_admin_and_devices_are_bound_to_their_username() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::open(&dir.path().join("c.sqlite")).unwrap();
+        let first = crate::schedule::new_person("ani", "Ani", "kasi", &[], None, true).unwrap();
+        catalog.add_first_admin(&first, "$argon2id$hash").unwrap();
+        let second = crate::schedule::new_person("budi", "Budi", "kasi", &[], None, true).unwrap();
+        let err = catalog
+            .add_first_admin(&second, "$argon2id$hash")
+            .unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err}");
+        assert!(catalog.login_candidate("budi").unwrap().is_none());
+
+        let device = catalog.remember_device("ani", 0).unwrap();
+        assert!(catalog.is_device_of(&device, "ani", 0).unwrap());
+        assert!(!catalog.is_device_of(&device, "budi", 0).unwrap());
+        assert!(
+            !catalog.is_device_of(&device, "ani", now_ms() + 1).unwrap(),
+            "expired"
+        );
+        for _ in 0..25 {
+            catalog.remember_device("ani", 0).unwrap();
+        }
+        let kept: i64 = catalog
+            .conn()
+            .query_row("SELECT count(*) FROM login_devices", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 20);
+    }
 }

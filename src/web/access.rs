@@ -462,3 +462,46 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_counts_only_from_trusted_proxies() {
+        let peer = |ip: &str| ConnectInfo(SocketAddr::new(ip.parse().unwrap(), 40000));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.1.1.1, 2.2.2.2"),
+        );
+        let proxy: Vec<std::net::IpAddr> = vec!["127.0.0.1".parse().unwrap()];
+        // Untrusted peer (even on loopback): the header is ignored.
+        assert_eq!(
+            client_addr(&headers, Some(&peer("127.0.0.1")), &[]),
+            "127.0.0.1"
+        );
+        assert_eq!(
+            client_addr(&headers, Some(&peer("127.0.0.2")), &proxy),
+            "127.0.0.2"
+        );
+        // Trusted: the right-most entry the proxy appended.
+        assert_eq!(
+            client_addr(&headers, Some(&peer("127.0.0.1")), &proxy),
+            "2.2.2.2"
+        );
+        // A chain of trusted proxies is skipped.
+        let two: Vec<std::net::IpAddr> =
+            vec!["127.0.0.1".parse().unwrap(), "2.2.2.2".parse().unwrap()];
+        assert_eq!(
+            client_addr(&headers, Some(&peer("127.0.0.1")), &two),
+            "1.1.1.1"
+        );
+        // Without the header, the proxy itself; v4-mapped peers are v4.
+        assert_eq!(
+            client_addr(&HeaderMap::new(), Some(&peer("::ffff:127.0.0.1")), &proxy),
+            "127.0.0.1"
+        );
+        assert_eq!(client_addr(&HeaderMap::new(), None, &proxy), "unknown");
+    }
+}

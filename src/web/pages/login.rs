@@ -801,3 +801,64 @@ async fn setup_form(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_kept_only_as_a_path_on_this_site() {
+        for bad in [
+            "//evil.example",
+            "/\t/evil.example",
+            "/\\evil.example",
+            "/\\/evil.example",
+            "/ok\r\nSet-Cookie: x=y",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/\u{a0}/evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "",
+        ] {
+            assert_eq!(local_next(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(local_next(None), "/");
+        for good in [
+            "/",
+            "/jadwal?tanggal=2026-01-02",
+            "/aset/abc#foto",
+            "/cari?q=a%20b",
+        ] {
+            assert_eq!(local_next(Some(good)), good);
+        }
+    }
+
+    #[test]
+    fn a_flood_writes_a_bounded_number_of_audit_rows() {
+        let t0 = Instant::now();
+        let mut budget = AuditBudget::new(t0);
+        let mut rows = 0;
+        // The same throttled key: one row.
+        for _ in 0..200 {
+            rows += budget
+                .note(t0, "login throttled", "sari", "10.0.0.1", 429, true)
+                .len();
+        }
+        assert_eq!(rows, 1);
+        // Random usernames: at most the window's budget, one by one.
+        for n in 0..10_000 {
+            rows += budget
+                .note(t0, "login failed", &format!("u{n}"), "10.0.0.2", 401, false)
+                .len();
+        }
+        assert_eq!(rows, AUDIT_ROWS_PER_WINDOW as usize);
+        // The next window starts with one row per action for the rest.
+        let later = budget.note(t0 + AUDIT_WINDOW, "login failed", "x", "a", 401, false);
+        let summaries: Vec<_> = later.iter().map(|r| r.0.as_str()).collect();
+        assert_eq!(
+            summaries,
+            ["login failed ×9941", "login throttled ×199", "login failed"]
+        );
+    }
+}
