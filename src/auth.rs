@@ -11,7 +11,7 @@ use crate::schedule::Role;
 pub mod limit;
 pub mod pool;
 
-pub use pool::{hash_pool, PoolBusy};
+pub use pool::{hash_pool, Lane, PoolBusy};
 
 /// OWASP's minimum for Argon2id: 19 MiB, two passes, one lane.
 const MEMORY_KIB: u32 = 19 * 1024;

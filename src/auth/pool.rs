@@ -9,9 +9,11 @@
 //! are refused at once (`PoolBusy`, a 503) instead of waiting in memory.
 //! Authenticated or local callers (`hash_password`, `verify_password`) wait
 //! for a slot: their memory is still bounded, only their latency is not.
+//! Two queues (`Lane`): anonymous logins cannot crowd out those the daemon
+//! already knows, which workers serve first.
 
-use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use argon2::password_hash::phc::{Output, ParamsString, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, PasswordHash, Version};
@@ -33,18 +35,40 @@ const MAX_MEMORY_KIB: u32 = 256 * 1024;
 #[error("the password hash pool is busy")]
 pub struct PoolBusy;
 
+/// Which queue a hash waits in. Workers take `Known` jobs first, so a flood
+/// of anonymous logins (which fills `Open`) does not stop people the daemon
+/// already knows: a browser with its owner's device cookie, a logged-in
+/// person changing their password, the setup link, an admin making accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lane {
+    Open,
+    Known,
+}
+
 type Job = Box<dyn FnOnce(&mut Hasher) + Send>;
 
+#[derive(Default)]
+struct Queues {
+    open: VecDeque<Job>,
+    known: VecDeque<Job>,
+}
+
 pub struct HashPool {
-    jobs: SyncSender<Job>,
+    queues: Mutex<Queues>,
+    /// Rung when a job is queued (workers wait on it).
+    queued: Condvar,
+    /// Rung when a job leaves the `Known` queue (`run_blocking` waits on it).
+    taken: Condvar,
+    capacity: usize,
     workers: usize,
 }
 
 /// The pool, started on first use.
 pub fn hash_pool() -> Result<&'static HashPool> {
-    static POOL: OnceLock<std::result::Result<HashPool, String>> = OnceLock::new();
+    static POOL: OnceLock<std::result::Result<&'static HashPool, String>> = OnceLock::new();
     POOL.get_or_init(|| HashPool::start(default_workers(), QUEUE))
         .as_ref()
+        .copied()
         .map_err(|e| Error::Invalid(format!("password: no hashing thread: {e}")))
 }
 
@@ -56,72 +80,90 @@ fn default_workers() -> usize {
 }
 
 impl HashPool {
-    fn start(workers: usize, queue: usize) -> std::result::Result<HashPool, String> {
-        let (jobs, rx) = sync_channel::<Job>(queue);
-        let rx = Arc::new(Mutex::new(rx));
-        let mut started = 0;
+    /// Starts `workers` threads; each queue holds `capacity` waiting jobs.
+    /// The pool lives as long as the process (its threads borrow it).
+    fn start(workers: usize, capacity: usize) -> std::result::Result<&'static HashPool, String> {
+        let pool: &'static HashPool = Box::leak(Box::new(HashPool {
+            queues: Mutex::new(Queues::default()),
+            queued: Condvar::new(),
+            taken: Condvar::new(),
+            capacity,
+            workers,
+        }));
         for i in 0..workers {
-            let rx = rx.clone();
             let spawned = std::thread::Builder::new()
                 .name(format!("password-hash-{i}"))
                 // argon2 works on the heap; its stack need is small.
                 .stack_size(256 * 1024)
-                .spawn(move || work(&rx));
-            match spawned {
-                Ok(_) => started += 1,
-                Err(e) if started == 0 => return Err(e.to_string()),
-                Err(e) => tracing::warn!("password hash pool: thread {i} not started: {e}"),
+                .spawn(move || pool.work());
+            if let Err(e) = spawned {
+                if i == 0 {
+                    return Err(e.to_string());
+                }
+                tracing::warn!("password hash pool: thread {i} not started: {e}");
             }
         }
-        Ok(HashPool {
-            jobs,
-            workers: started,
-        })
+        Ok(pool)
     }
 
-    /// How many hashes run at once.
+    /// How many hashes run at once (at most).
     pub fn workers(&self) -> usize {
         self.workers
     }
 
-    /// Hashes `password` with a fresh salt unless the queue is full.
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queues> {
+        self.queues.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Hashes `password` with a fresh salt unless the lane's queue is full.
     pub async fn try_hash(
         &self,
+        lane: Lane,
         password: String,
     ) -> std::result::Result<Result<String>, PoolBusy> {
-        self.try_run(move |h| h.hash(&password)).await
+        self.try_run(lane, move |h| h.hash(&password)).await
     }
 
     /// Checks `password` against `stored` (`None`: an unknown user, checked
-    /// against a dummy hash so the answer takes as long) unless the queue is
-    /// full.
+    /// against a dummy hash so the answer takes as long) unless the lane's
+    /// queue is full.
     pub async fn try_verify(
         &self,
+        lane: Lane,
         stored: Option<String>,
         password: String,
     ) -> std::result::Result<bool, PoolBusy> {
-        self.try_run(move |h| h.verify(stored.as_deref(), &password))
+        self.try_run(lane, move |h| h.verify(stored.as_deref(), &password))
             .await
     }
 
     async fn try_run<T: Send + 'static>(
         &self,
+        lane: Lane,
         job: impl FnOnce(&mut Hasher) -> T + Send + 'static,
     ) -> std::result::Result<T, PoolBusy> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move |h| {
             let _ = tx.send(job(h));
         });
-        match self.jobs.try_send(job) {
-            Ok(()) => rx.await.map_err(|_| PoolBusy),
-            // Disconnected: every worker is gone (a panic); refuse like a
-            // full queue rather than hang.
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => Err(PoolBusy),
+        {
+            let mut queues = self.lock();
+            let queue = match lane {
+                Lane::Open => &mut queues.open,
+                Lane::Known => &mut queues.known,
+            };
+            if queue.len() >= self.capacity {
+                return Err(PoolBusy);
+            }
+            queue.push_back(job);
         }
+        self.queued.notify_one();
+        // An error means the job was dropped unrun (it panicked).
+        rx.await.map_err(|_| PoolBusy)
     }
 
-    /// Runs a job and waits for a queue slot and the result; for callers
-    /// on a blocking thread (never on the async runtime).
+    /// Runs a job in the `Known` lane, waiting for room and for the result;
+    /// for callers on a blocking thread (never on the async runtime).
     pub fn run_blocking<T: Send + 'static>(
         &self,
         job: impl FnOnce(&mut Hasher) -> T + Send + 'static,
@@ -130,24 +172,41 @@ impl HashPool {
         let job: Job = Box::new(move |h| {
             let _ = tx.send(job(h));
         });
-        let gone = || Error::Invalid("password: the hashing threads stopped".into());
-        self.jobs.send(job).map_err(|_| gone())?;
-        rx.recv().map_err(|_| gone())
+        {
+            let mut queues = self.lock();
+            while queues.known.len() >= self.capacity {
+                queues = self.taken.wait(queues).unwrap_or_else(|e| e.into_inner());
+            }
+            queues.known.push_back(job);
+        }
+        self.queued.notify_one();
+        rx.recv()
+            .map_err(|_| Error::Invalid("password: the hash failed".into()))
     }
-}
 
-fn work(rx: &Mutex<Receiver<Job>>) {
-    let mut hasher = Hasher::default();
-    loop {
-        // The lock is held only while waiting for the next job, so the
-        // workers take turns at the queue and hash in parallel.
-        let job = {
-            let rx = rx.lock().unwrap_or_else(|e| e.into_inner());
-            rx.recv()
-        };
-        match job {
-            Ok(job) => job(&mut hasher),
-            Err(_) => return,
+    fn work(&self) {
+        let mut hasher = Hasher::default();
+        loop {
+            let job = {
+                let mut queues = self.lock();
+                loop {
+                    if let Some(job) = queues.known.pop_front() {
+                        self.taken.notify_one();
+                        break job;
+                    }
+                    if let Some(job) = queues.open.pop_front() {
+                        break job;
+                    }
+                    queues = self.queued.wait(queues).unwrap_or_else(|e| e.into_inner());
+                }
+            };
+            // A panic inside argon2 must not take the worker with it: the
+            // job's reply channel is dropped (its caller sees an error) and
+            // the memory is allocated afresh.
+            let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut hasher)));
+            if ran.is_err() {
+                hasher = Hasher::default();
+            }
         }
     }
 }
@@ -246,38 +305,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_full_queue_is_refused_at_once_not_queued() {
-        let rt = tokio::runtime::Builder::new_current_thread()
+    fn a_full_lane_is_refused_at_once_and_known_jobs_go_first() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
             .build()
             .unwrap();
         let pool = HashPool::start(1, 1).unwrap();
-        // One job on the worker (held by the gate), one in the queue: the
-        // third must be refused without waiting.
+        // Hold the only worker with a job that waits for the gate.
         let (gate_tx, gate_rx) = std::sync::mpsc::channel::<()>();
         let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-        let held = std::thread::spawn({
-            let job = move |_: &mut Hasher| {
+        let held = std::thread::spawn(move || {
+            pool.run_blocking(move |_| {
                 let _ = started_tx.send(());
                 let _ = gate_rx.recv();
-            };
-            let jobs = pool.jobs.clone();
-            move || jobs.send(Box::new(job) as Job).unwrap()
+            })
         });
-        held.join().unwrap();
         started_rx.recv().unwrap();
-        pool.jobs.try_send(Box::new(|_: &mut Hasher| {})).unwrap();
-        let refused = rt.block_on(pool.try_verify(None, "x".into()));
+        // One open job and one known job wait (the open one queued first).
+        let order = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let push = |lane: Lane, name: &'static str| {
+            let order = order.clone();
+            rt.spawn(pool.try_run(lane, move |_| order.lock().unwrap().push(name)))
+        };
+        let open = push(Lane::Open, "open");
+        while pool.lock().open.is_empty() {
+            std::thread::yield_now();
+        }
+        let known = push(Lane::Known, "known");
+        while pool.lock().known.is_empty() {
+            std::thread::yield_now();
+        }
+        // The open lane is full: refused without waiting.
+        let refused = rt.block_on(pool.try_verify(Lane::Open, None, "x".into()));
         assert_eq!(refused, Err(PoolBusy));
         gate_tx.send(()).unwrap();
-        let ok = rt.block_on(async {
-            loop {
-                match pool.try_verify(None, "x".into()).await {
-                    Err(PoolBusy) => tokio::task::yield_now().await,
-                    Ok(found) => return found,
-                }
-            }
+        held.join().unwrap().unwrap();
+        rt.block_on(async {
+            open.await.unwrap().unwrap();
+            known.await.unwrap().unwrap();
         });
-        assert!(!ok, "an unknown user never matches");
+        assert_eq!(*order.lock().unwrap(), ["known", "open"]);
+        let found = rt.block_on(pool.try_verify(Lane::Open, None, "x".into()));
+        assert_eq!(found, Ok(false), "an unknown user never matches");
     }
 
     #[test]

@@ -131,6 +131,10 @@ fn bogus_logins_from_many_addresses_keep_memory_and_health() {
         200
     );
     let before = vm_hwm_kib(pid);
+    // Sari logged in from her browser before: it holds her device cookie.
+    let first = login_from(HOME, &addr, "sari", "sandi-sari", &[]);
+    assert_eq!(first.status, 200);
+    let device = cookie(&first, "liputan_device").expect("device cookie");
 
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
@@ -179,7 +183,13 @@ fn bogus_logins_from_many_addresses_keep_memory_and_health() {
             peak
         })
     };
-    std::thread::sleep(LOAD);
+    // Mid-flood, sari logs in again from that browser: its attempts wait in
+    // the known queue, not behind the flood's.
+    std::thread::sleep(LOAD / 2);
+    let t = Instant::now();
+    let during = login_from(HOME, &addr, "sari", "sandi-sari", &[("Cookie", &device)]);
+    let during_took = t.elapsed();
+    std::thread::sleep(LOAD / 2);
     stop.store(true, Ordering::Relaxed);
     let mut statuses = std::collections::BTreeMap::<u16, u64>::new();
     for client in clients {
@@ -191,9 +201,11 @@ fn bogus_logins_from_many_addresses_keep_memory_and_health() {
     let peak = peak.join().expect("peak").max(vm_hwm_kib(pid));
     eprintln!(
         "flood: {} logins, statuses {statuses:?}; VmHWM {before} KiB before, {peak} KiB peak; \
-         /healthz worst {worst:?} over {probes} probes",
-        sent.load(Ordering::Relaxed)
+         /healthz worst {worst:?} over {probes} probes; sari's login mid-flood {} in {during_took:?}",
+        sent.load(Ordering::Relaxed),
+        during.status
     );
+    assert_eq!(during.status, 200, "sari's own browser during the flood");
     assert!(
         statuses.keys().all(|s| [401, 429, 503].contains(s)),
         "bogus logins got {statuses:?}"
@@ -386,6 +398,11 @@ fn a_colleague_locked_out_on_the_shared_address_still_logs_in_from_her_browser()
     );
     let own = login_from(HOME, &addr, "sari", "sandi-sari", &[("Cookie", &device)]);
     assert_eq!(own.status, 200, "her own browser is not locked out");
+    assert_eq!(
+        login_from(HOME, &addr, "sari", "sandi-sari", &[]).status,
+        429,
+        "her login does not lift the lock for the guesser"
+    );
 }
 
 #[test]

@@ -29,7 +29,7 @@ use serde::Deserialize;
 
 use super::{bare, layout, page};
 use crate::auth::limit::{Limiter, Slot};
-use crate::auth::{check_new_password, hash_pool, secret_hash, Need, Viewer};
+use crate::auth::{check_new_password, hash_pool, secret_hash, Lane, Need, Viewer};
 use crate::web::access::{
     client_addr, cookie_value, device_cookie, expired_cookie, session_cookie, session_limits,
     session_secret, Routes, DEVICE_COOKIE,
@@ -303,7 +303,13 @@ async fn attempt_login(
     };
     let hash = candidate.as_ref().and_then(|(_, h)| h.clone());
     let pool = hash_pool().map_err(ApiError::from)?;
-    let matches = match pool.try_verify(hash, password).await {
+    // Browsers their owner logged in from before go first: a flood of
+    // anonymous attempts fills only the open queue.
+    let lane = match trusted_device {
+        Some(_) => Lane::Known,
+        None => Lane::Open,
+    };
+    let matches = match pool.try_verify(lane, hash, password).await {
         Ok(matches) => matches,
         Err(_busy) => {
             give_back(slot);
@@ -326,7 +332,11 @@ async fn attempt_login(
     let old_session = from.old_session;
     let new_device = trusted_device.is_none();
     let (viewer, session, device) = blocking(move || {
-        catalog.clear_login_failures(&viewer.username, &addr)?;
+        // A login through a device cookie leaves the address's failures
+        // standing: whoever made them is still limited there.
+        if new_device {
+            catalog.clear_login_failures(&viewer.username, &addr)?;
+        }
         if let Some(old) = old_session {
             catalog.end_session(&old)?;
         }
@@ -597,7 +607,7 @@ async fn change_password(
         }
     };
     let pool = hash_pool()?;
-    let Ok(right) = pool.try_verify(stored, change.current).await else {
+    let Ok(right) = pool.try_verify(Lane::Known, stored, change.current).await else {
         limiter.give_back(&key, slot);
         return Err(busy());
     };
@@ -609,7 +619,7 @@ async fn change_password(
     }
     limiter.give_back(&key, slot);
     let hash = pool
-        .try_hash(change.new)
+        .try_hash(Lane::Known, change.new)
         .await
         .map_err(|_| busy())?
         .map_err(rename_new)?;
@@ -753,7 +763,7 @@ async fn setup_form(
         return unfit(&e.to_string());
     }
     let hashed = match hash_pool() {
-        Ok(pool) => pool.try_hash(form.password).await,
+        Ok(pool) => pool.try_hash(Lane::Known, form.password).await,
         Err(e) => Ok(Err(e)),
     };
     let hash = match hashed {
