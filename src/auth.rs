@@ -2,11 +2,16 @@
 //! and the permission table of `design.md`. HTTP plumbing (cookies, the
 //! per-route guard, CSRF) lives in `web::access`; SQL in `catalog::accounts`.
 
-use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
+use argon2::Params;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::schedule::Role;
+
+pub mod limit;
+pub mod pool;
+
+pub use pool::{hash_pool, Lane, PoolBusy};
 
 /// OWASP's minimum for Argon2id: 19 MiB, two passes, one lane.
 const MEMORY_KIB: u32 = 19 * 1024;
@@ -16,38 +21,39 @@ const LANES: u32 = 1;
 /// Shortest password `user add`, the setup page and password change accept.
 pub const MIN_PASSWORD_CHARS: usize = 8;
 
-fn argon2() -> Argon2<'static> {
+fn params() -> Params {
     // The parameters are constants within argon2's bounds.
-    let params = Params::new(MEMORY_KIB, PASSES, LANES, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+    Params::new(MEMORY_KIB, PASSES, LANES, None).unwrap_or_default()
 }
 
-/// Argon2id in PHC string format, with a fresh random salt.
-pub fn hash_password(password: &str) -> Result<String> {
+/// Refuses a new password too short to keep.
+pub fn check_new_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(Error::Invalid(format!(
             "password: at least {MIN_PASSWORD_CHARS} characters"
         )));
     }
-    argon2()
-        .hash_password_with_salt(password.as_bytes(), &random_bytes::<16>()?)
-        .map(|hash| hash.to_string())
-        .map_err(|e| Error::Invalid(format!("password: {e}")))
+    Ok(())
+}
+
+/// Argon2id in PHC string format, with a fresh random salt. Runs on the
+/// hash pool and waits for it: call from a blocking thread.
+pub fn hash_password(password: &str) -> Result<String> {
+    check_new_password(password)?;
+    let password = password.to_owned();
+    hash_pool()?.run_blocking(move |h| h.hash(&password))?
 }
 
 /// Checks a password against a stored hash. A missing hash (unknown user, or
 /// no password set) still costs one full verification, so response time does
-/// not tell which usernames exist.
+/// not tell which usernames exist. Waits for the hash pool: call from a
+/// blocking thread.
 pub fn verify_password(stored: Option<&str>, password: &str) -> bool {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let dummy =
-        DUMMY.get_or_init(|| hash_password("dummy password for timing").unwrap_or_default());
-    let (hash, real) = match stored {
-        Some(h) => (h, true),
-        None => (dummy.as_str(), false),
-    };
-    let ok = PasswordVerifier::<str>::verify_password(&argon2(), password.as_bytes(), hash).is_ok();
-    ok && real
+    let stored = stored.map(str::to_owned);
+    let password = password.to_owned();
+    hash_pool()
+        .and_then(|pool| pool.run_blocking(move |h| h.verify(stored.as_deref(), &password)))
+        .unwrap_or(false)
 }
 
 /// A secret for a session cookie or an API token: 32 random bytes, hex.

@@ -52,6 +52,12 @@ pub struct Config {
     /// How long an API token made without `--days` stays valid.
     pub token_valid: Duration,
     pub upload_max_bytes: u64,
+    /// Peers whose `X-Forwarded-For` names the client (the office's TLS
+    /// proxy); empty: the header is ignored.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Password attempts per client address per minute that did not succeed
+    /// (checked before hashing).
+    pub login_attempts_per_minute: u32,
     /// `[publish]`: web copies, credit lines, the end-of-day hour (reports).
     pub publish: crate::reports::PublishSettings,
     /// Scheduled fixity check of the archive and replicas; `None`: never.
@@ -98,6 +104,8 @@ struct ServerSection {
     session_max_hours: u64,
     token_days: u64,
     upload_max_mb: u64,
+    trusted_proxies: Vec<String>,
+    login_attempts_per_minute: u32,
 }
 
 #[derive(Deserialize)]
@@ -279,6 +287,24 @@ impl Config {
                 format!("must be between 1 and {MAX_TOKEN_DAYS}"),
             ));
         }
+        let trusted_proxies = server
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                p.trim().parse().map_err(|_| {
+                    (
+                        "server.trusted_proxies",
+                        format!("{p:?} is not an IP address like 127.0.0.1"),
+                    )
+                })
+            })
+            .collect::<Result<Vec<std::net::IpAddr>, _>>()?;
+        if server.login_attempts_per_minute == 0 {
+            return Err((
+                "server.login_attempts_per_minute",
+                "must be at least 1".into(),
+            ));
+        }
         if ingest.rescan_minutes == 0 {
             return Err(("ingest.rescan_minutes", "must be at least 1".into()));
         }
@@ -361,6 +387,8 @@ impl Config {
             session_max: Duration::from_secs(server.session_max_hours * 3600),
             token_valid: Duration::from_secs(server.token_days * 86_400),
             upload_max_bytes: server.upload_max_mb.saturating_mul(1024 * 1024),
+            trusted_proxies,
+            login_attempts_per_minute: server.login_attempts_per_minute,
             publish: crate::reports::PublishSettings {
                 web_long_edge: file.publish.web_long_edge_px,
                 credit: file.publish.credit.trim().to_owned(),
@@ -586,6 +614,13 @@ mod tests {
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert!(!config.delete_source_after_verify);
         assert_eq!((config.before_minutes, config.after_minutes), (60, 180));
+        assert!(
+            config.trusted_proxies.is_empty(),
+            "X-Forwarded-For off by default"
+        );
+        assert_eq!(config.login_attempts_per_minute, 10);
+        let config = parse("[server]\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n").unwrap();
+        assert_eq!(config.trusted_proxies.len(), 2);
     }
 
     #[test]
@@ -615,6 +650,10 @@ mod tests {
             ("[ingest]\nsettle_seconds = -1\n", "ingest.settle_seconds"),
             ("[time]\nzone = \"WITA\"\n", "time.zone"),
             ("[server]\nlisten = \"localhost\"\n", "server.listen"),
+            (
+                "[server]\ntrusted_proxies = [\"proxy.local\"]\n",
+                "server.trusted_proxies",
+            ),
             ("[ingest]\nrescan_minutes = 0\n", "ingest.rescan_minutes"),
             ("[paths]\ninbox = []\n", "paths.inbox"),
             (

@@ -210,12 +210,19 @@ impl Catalog {
         Ok(())
     }
 
-    pub fn record_login_failure(&self, username: &str, addr: &str) -> Result<()> {
+    /// Records a failed login; failures older than `forget_before_ms` (past
+    /// the throttle's window) are deleted as new ones arrive, so the table
+    /// holds one window's worth at most.
+    pub fn record_login_failure(
+        &self,
+        username: &str,
+        addr: &str,
+        forget_before_ms: i64,
+    ) -> Result<()> {
         let now = now_ms();
         let conn = self.conn();
-        // Old failures are forgotten as new ones arrive: the table stays small.
         conn.prepare_cached("DELETE FROM login_failures WHERE at_ms < ?1")?
-            .execute([now - 24 * 3600 * 1000])?;
+            .execute([forget_before_ms])?;
         conn.prepare_cached(
             "INSERT INTO login_failures (username, addr, at_ms) VALUES (?1, ?2, ?3)",
         )?
@@ -244,6 +251,80 @@ impl Catalog {
             "DELETE FROM login_failures WHERE username = ?1 AND addr = ?2",
             params![username, addr],
         )?;
+        Ok(())
+    }
+
+    /// Gives the browser that just logged in as `username` a device secret
+    /// (returned for its cookie). Each account keeps its newest
+    /// `MAX_DEVICES`; secrets older than `forget_before_ms` are dropped.
+    pub fn remember_device(&self, username: &str, forget_before_ms: i64) -> Result<String> {
+        const MAX_DEVICES: i64 = 20;
+        let secret = new_secret()?;
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        tx.execute(
+            "INSERT INTO login_devices (token_hash, username, created_at_ms) VALUES (?1, ?2, ?3)",
+            params![secret_hash(&secret), username, now_ms()],
+        )?;
+        tx.execute(
+            "DELETE FROM login_devices WHERE created_at_ms < ?1 OR token_hash IN (
+                 SELECT token_hash FROM login_devices WHERE username = ?2
+                 ORDER BY created_at_ms DESC LIMIT -1 OFFSET ?3)",
+            params![forget_before_ms, username, MAX_DEVICES],
+        )?;
+        tx.commit()?;
+        Ok(secret)
+    }
+
+    /// Whether `secret` is a device cookie given to `username` since
+    /// `since_ms`.
+    pub fn is_device_of(&self, secret: &str, username: &str, since_ms: i64) -> Result<bool> {
+        let found: Option<i64> = self
+            .conn()
+            .prepare_cached(
+                "SELECT 1 FROM login_devices WHERE token_hash = ?1 AND username = ?2 AND created_at_ms >= ?3",
+            )?
+            .query_row(params![secret_hash(secret), username, since_ms], |row| {
+                row.get(0)
+            })
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    /// The setup link's account: inserted with its password only while no
+    /// enabled admin exists, checked and written in one write transaction,
+    /// so concurrent uses of the link make one admin and the rest get a
+    /// `Conflict`.
+    pub fn add_first_admin(&self, p: &crate::schedule::Person, password_hash: &str) -> Result<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let admin: Option<i64> = tx
+            .query_row(
+                "SELECT 1 FROM people WHERE is_admin = 1 AND disabled = 0 AND password_hash IS NOT NULL LIMIT 1",
+                [],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if admin.is_some() {
+            return Err(Error::Conflict("setup: an admin already exists".into()));
+        }
+        let crew = serde_json::to_string(&p.crew_roles).unwrap_or_else(|_| "[]".into());
+        let inserted = tx.execute(
+            "INSERT INTO people (username, name, nip, role, crew_roles, is_admin, created_at_ms, password_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7) ON CONFLICT (username) DO NOTHING",
+            params![p.username, p.name, p.nip, name_of(&p.role), crew, now_ms(), password_hash],
+        )?;
+        if inserted == 0 {
+            return Err(Error::Invalid(format!(
+                "username: {} already exists",
+                p.username
+            )));
+        }
+        tx.execute(
+            "INSERT INTO audit (at_ms, username, action, target, status) VALUES (?1, ?2, ?3, ?4, 201)",
+            params![now_ms(), p.username, "setup: first admin", p.username],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -344,5 +425,35 @@ mod tests {
             assert!(at(minute * 60_000).is_some(), "minute {minute}");
         }
         assert!(at(61 * 60_000).is_none());
+    }
+
+    #[test]
+    fn only_one_first_admin_and_devices_are_bound_to_their_username() {
+        let dir = tempfile::tempdir().unwrap();
+        let catalog = Catalog::open(&dir.path().join("c.sqlite")).unwrap();
+        let first = crate::schedule::new_person("ani", "Ani", "kasi", &[], None, true).unwrap();
+        catalog.add_first_admin(&first, "$argon2id$hash").unwrap();
+        let second = crate::schedule::new_person("budi", "Budi", "kasi", &[], None, true).unwrap();
+        let err = catalog
+            .add_first_admin(&second, "$argon2id$hash")
+            .unwrap_err();
+        assert!(matches!(err, Error::Conflict(_)), "{err}");
+        assert!(catalog.login_candidate("budi").unwrap().is_none());
+
+        let device = catalog.remember_device("ani", 0).unwrap();
+        assert!(catalog.is_device_of(&device, "ani", 0).unwrap());
+        assert!(!catalog.is_device_of(&device, "budi", 0).unwrap());
+        assert!(
+            !catalog.is_device_of(&device, "ani", now_ms() + 1).unwrap(),
+            "expired"
+        );
+        for _ in 0..25 {
+            catalog.remember_device("ani", 0).unwrap();
+        }
+        let kept: i64 = catalog
+            .conn()
+            .query_row("SELECT count(*) FROM login_devices", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(kept, 20);
     }
 }

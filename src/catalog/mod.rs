@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_reports.sql"),
     include_str!("migrations/0008_collages.sql"),
     include_str!("migrations/0009_care.sql"),
+    include_str!("migrations/0010_login_guard.sql"),
     include_str!("migrations/0011_tokens.sql"),
 ];
 

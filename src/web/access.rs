@@ -357,6 +357,31 @@ pub fn session_cookie(secret: &str, headers: &HeaderMap) -> HeaderValue {
     HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(""))
 }
 
+/// The device cookie (see `pages::login`): long-lived, bound to one
+/// username, sent only with requests to this site.
+pub const DEVICE_COOKIE: &str = "liputan_device";
+
+/// A cookie's value by name.
+pub fn cookie_value(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value.to_owned())
+}
+
+/// The cookie that marks this browser as one `username` logged in from.
+pub fn device_cookie(secret: &str, max_age_s: u64, headers: &HeaderMap) -> HeaderValue {
+    let secure = if behind_tls(headers) { "; Secure" } else { "" };
+    let value = format!(
+        "{DEVICE_COOKIE}={secret}; Path=/; Max-Age={max_age_s}; HttpOnly; SameSite=Lax{secure}"
+    );
+    HeaderValue::from_str(&value).unwrap_or(HeaderValue::from_static(""))
+}
+
 /// The cookie that ends one.
 pub fn expired_cookie() -> HeaderValue {
     HeaderValue::from_static("liputan_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0")
@@ -369,19 +394,48 @@ fn behind_tls(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"https"))
 }
 
-/// Where a request comes from, for login throttling: the peer, or the
-/// proxy's `X-Forwarded-For` when the peer is the local proxy.
-pub fn client_addr(request_headers: &HeaderMap, peer: Option<&ConnectInfo<SocketAddr>>) -> String {
-    let peer = peer.map(|c| c.0.ip());
-    let forwarded = request_headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.rsplit(',').next())
-        .map(|v| v.trim().to_owned());
-    match (peer, forwarded) {
-        (Some(ip), Some(f)) if ip.is_loopback() && !f.is_empty() => f,
-        (Some(ip), _) => ip.to_string(),
-        (None, _) => "unknown".into(),
+/// Where a request comes from, for login throttling: the peer, unless the
+/// peer is one of `trusted` proxies; then the right-most `X-Forwarded-For`
+/// entry that is not itself a trusted proxy (entries further left were
+/// written by the client and prove nothing). Any other peer's header is
+/// ignored: a client could name whatever address it likes, to escape its
+/// own limit or to aim it at someone else.
+pub fn client_addr(
+    request_headers: &HeaderMap,
+    peer: Option<&ConnectInfo<SocketAddr>>,
+    trusted: &[std::net::IpAddr],
+) -> String {
+    let Some(peer) = peer.map(|c| canonical(c.0.ip())) else {
+        return "unknown".into();
+    };
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let chain: Vec<&str> = request_headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer.to_string();
+    for entry in chain.iter().rev() {
+        match entry.parse::<std::net::IpAddr>() {
+            Ok(ip) if trusted.contains(&canonical(ip)) => client = ip.to_string(),
+            Ok(ip) => return canonical(ip).to_string(),
+            // Not an address: written by the client or garbled; the last
+            // trusted hop stands for it.
+            Err(_) => return client,
+        }
+    }
+    client
+}
+
+/// IPv4 peers of a dual-stack socket arrive as `::ffff:a.b.c.d`.
+fn canonical(ip: std::net::IpAddr) -> std::net::IpAddr {
+    match ip {
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, std::net::IpAddr::V4),
+        v4 => v4,
     }
 }
 
@@ -408,4 +462,47 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forwarded_for_counts_only_from_trusted_proxies() {
+        let peer = |ip: &str| ConnectInfo(SocketAddr::new(ip.parse().unwrap(), 40000));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("1.1.1.1, 2.2.2.2"),
+        );
+        let proxy: Vec<std::net::IpAddr> = vec!["127.0.0.1".parse().unwrap()];
+        // Untrusted peer (even on loopback): the header is ignored.
+        assert_eq!(
+            client_addr(&headers, Some(&peer("127.0.0.1")), &[]),
+            "127.0.0.1"
+        );
+        assert_eq!(
+            client_addr(&headers, Some(&peer("127.0.0.2")), &proxy),
+            "127.0.0.2"
+        );
+        // Trusted: the right-most entry the proxy appended.
+        assert_eq!(
+            client_addr(&headers, Some(&peer("127.0.0.1")), &proxy),
+            "2.2.2.2"
+        );
+        // A chain of trusted proxies is skipped.
+        let two: Vec<std::net::IpAddr> =
+            vec!["127.0.0.1".parse().unwrap(), "2.2.2.2".parse().unwrap()];
+        assert_eq!(
+            client_addr(&headers, Some(&peer("127.0.0.1")), &two),
+            "1.1.1.1"
+        );
+        // Without the header, the proxy itself; v4-mapped peers are v4.
+        assert_eq!(
+            client_addr(&HeaderMap::new(), Some(&peer("::ffff:127.0.0.1")), &proxy),
+            "127.0.0.1"
+        );
+        assert_eq!(client_addr(&HeaderMap::new(), None, &proxy), "unknown");
+    }
 }
