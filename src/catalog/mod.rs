@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_reports.sql"),
     include_str!("migrations/0008_collages.sql"),
     include_str!("migrations/0009_care.sql"),
+    include_str!("migrations/0012_live.sql"),
 ];
 
 /// The catalog handle. Cheap to share behind an `Arc`.
