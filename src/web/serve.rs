@@ -145,6 +145,8 @@ struct Shared {
     slots: Arc<Semaphore>,
     per_address: Mutex<HashMap<IpAddr, usize>>,
     refused: AtomicU64,
+    /// Refused sockets kept a moment so the client reads its answer (below).
+    lingering: Arc<Semaphore>,
 }
 
 /// Serves `router` on `listener` (and probe connections arriving on `probes`)
@@ -173,6 +175,7 @@ pub async fn run(
         slots: Arc::new(Semaphore::new(cap)),
         per_address: Mutex::new(HashMap::new()),
         refused: AtomicU64::new(0),
+        lingering: Arc::new(Semaphore::new((cap / 4).max(4))),
     });
     let mut connections = JoinSet::new();
     // What each connection watches to finish its request and close.
@@ -270,9 +273,15 @@ impl Drop for Slot {
     }
 }
 
+/// How long a refused socket is kept to let its client read the answer.
+const LINGER: Duration = Duration::from_secs(1);
+
 /// Answers a connection over the cap with one short response and closes it.
 /// One non-blocking write: a fresh socket's send buffer takes it whole, and a
-/// client that does not read it costs nothing.
+/// client that does not read it costs nothing. Closing a socket whose request
+/// was not read sends a reset, and a reset makes the client drop the answer
+/// unread; so, while few are waiting (a small pool of its own, bounded in count
+/// and time), the socket is half-closed and read to its end for up to `LINGER`.
 fn refuse(shared: &Shared, stream: tokio::net::TcpStream, peer: SocketAddr, why: Full) {
     let (status, body) = match why {
         Full::Server => (
@@ -290,6 +299,20 @@ fn refuse(shared: &Shared, stream: tokio::net::TcpStream, peer: SocketAddr, why:
         body.len()
     );
     let _ = stream.try_write(reply.as_bytes());
+    if let Ok(permit) = shared.lingering.clone().try_acquire_owned() {
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut stream = stream;
+            let _ = tokio::time::timeout(LINGER, async {
+                use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+                stream.shutdown().await?;
+                let mut buf = [0u8; 4096];
+                while stream.read(&mut buf).await? > 0 {}
+                Ok::<_, io::Error>(())
+            })
+            .await;
+        });
+    }
     // Logged once per thousand: a flood must not flood the journal as well.
     let n = shared.refused.fetch_add(1, Ordering::Relaxed);
     if n % 1000 == 0 {
