@@ -105,7 +105,7 @@ impl Hosts {
         if self.any_ip && name.parse::<IpAddr>().is_ok() {
             return true;
         }
-        self.names.iter().any(|n| *n == name)
+        self.names.contains(&name)
     }
 }
 
@@ -315,7 +315,7 @@ fn refuse(shared: &Shared, stream: tokio::net::TcpStream, peer: SocketAddr, why:
     }
     // Logged once per thousand: a flood must not flood the journal as well.
     let n = shared.refused.fetch_add(1, Ordering::Relaxed);
-    if n % 1000 == 0 {
+    if n.is_multiple_of(1000) {
         tracing::warn!(%peer, refused = n + 1, "connection refused: {status}");
     }
 }
