@@ -18,6 +18,14 @@ use crate::harness::{
     request_anonymous, served_addr_anonymous, wait_until, write_card, Daemon, Env,
 };
 
+/// The timing-sensitive tests here run one at a time: a socket flood next to
+/// a latency measurement would measure the flood (the CI box has 2 cores).
+static HEAVY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn heavy() -> std::sync::MutexGuard<'static, ()> {
+    HEAVY.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// `keys` added to the `[server]` section of the test's config.
 fn with_server_keys(env: &Env, keys: &str) {
     let text = std::fs::read_to_string(&env.config).expect("config");
@@ -113,6 +121,7 @@ fn healthz_or_refusal(addr: &str) -> (Option<u16>, Duration) {
 
 #[test]
 fn idle_and_slow_header_sockets_are_closed_by_the_server_while_healthz_stays_fast() {
+    let _one_at_a_time = heavy();
     let env = Env::new("");
     // Short timeouts so the test is short; no per-address cap (every socket
     // comes from 127.0.0.1) and room for all of them: this is about timeouts.
@@ -208,6 +217,7 @@ fn idle_and_slow_header_sockets_are_closed_by_the_server_while_healthz_stays_fas
 
 #[test]
 fn a_socket_flood_over_the_cap_leaves_ingest_the_index_and_the_watchdog_working() {
+    let _one_at_a_time = heavy();
     let env = Env::new("");
     // Sockets are held for the whole flood (long timeouts): this is the cap.
     with_server_keys(
@@ -408,6 +418,7 @@ fn quantile(samples: &mut [Duration], q: f64) -> Duration {
 
 #[test]
 fn a_hundred_live_lists_leave_asset_fetches_fast_on_a_100k_catalog() {
+    let _one_at_a_time = heavy();
     let env = Env::new("");
     // One user with a hundred lists: the per-user cap is not what is tested here.
     with_server_keys(&env, "live_per_user = 100\nmax_connections_per_address = 0");
@@ -443,8 +454,9 @@ fn a_hundred_live_lists_leave_asset_fetches_fast_on_a_100k_catalog() {
         })
         .collect();
     // Fetches over 8 s: four poll rounds of the live feed. Before the shared
-    // feed, most fetches were quick and some waited seconds behind a hundred
-    // whole-table scans, so the mean is what tells.
+    // feed most fetches were quick and some waited seconds behind a hundred
+    // whole-table scans (and /healthz took 5-10 s): the median and the worst
+    // tell; a busy CI box adds spikes of a few hundred ms, not seconds.
     let mut loaded = Vec::new();
     let window = Instant::now() + Duration::from_secs(8);
     while Instant::now() < window {
@@ -464,8 +476,8 @@ fn a_hundred_live_lists_leave_asset_fetches_fast_on_a_100k_catalog() {
         loaded.len()
     );
     assert!(
-        mean < Duration::from_millis(20),
-        "asset fetch mean {mean:?} with 100 live lists (median {loaded50:?}, worst {worst:?})"
+        loaded50 < Duration::from_millis(20) && worst < Duration::from_secs(1),
+        "asset fetch with 100 live lists: median {loaded50:?}, worst {worst:?}, mean {mean:?}"
     );
     assert_eq!(health, 200);
     assert!(took < Duration::from_secs(2), "/healthz took {took:?}");
