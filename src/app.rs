@@ -221,7 +221,6 @@ pub async fn serve(
         status.clone(),
         stop_rx.clone(),
     ));
-    let notify_addr = listener.local_addr()?;
     let notify_status = status.clone();
     let state = web::AppState {
         config: config.clone(),
@@ -237,19 +236,27 @@ pub async fn serve(
             &services.catalog,
             listener.local_addr()?,
         )?)),
+        live: web::live::Live::start(
+            services.catalog.clone(),
+            config.http.live_per_user,
+            stop_rx.clone(),
+        ),
     };
-    let mut http_stop = stop_rx.clone();
-    let mut http = tokio::spawn(async move {
-        let app = web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    // The watchdog's probes come in through this channel, not the listener
+    // (see `web::serve`): a full connection cap must not look like a hang.
+    let (probe_tx, probe_rx) = tokio::sync::mpsc::channel(4);
+    let mut http = tokio::spawn(web::serve::run(
+        listener,
+        web::router(state),
+        config.http.clone(),
+        config.listen,
+        probe_rx,
+        stop_rx.clone(),
+    ));
     tracing::info!(listen = %config.listen, inbox = ?config.inbox, archive = %config.archive.display(), "liputan is running");
     // systemd: READY=1 once /healthz answers, then WATCHDOG=1 while ingest and HTTP make progress.
-    let notify = crate::notify::Supervisor::start(notify_addr, notify_status);
+    let notify =
+        crate::notify::Supervisor::start(crate::notify::Probe::Private(probe_tx), notify_status);
 
     // Whichever ends first: the shutdown signal, or a task that should never end.
     let early = tokio::select! {
@@ -263,8 +270,8 @@ pub async fn serve(
         let _ = ingest.await;
     }
     if !http.is_finished() {
-        // Open pages hold connections (the live list on Beranda never ends, a
-        // phone may sit on a slow upload): give requests a moment, then close.
+        // Open live lists end with the stop signal, but a phone may sit on a
+        // slow upload: give requests a moment, then close.
         if tokio::time::timeout(HTTP_GRACE, &mut http).await.is_err() {
             tracing::info!("closing connections still open after {HTTP_GRACE:?}");
             http.abort();

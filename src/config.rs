@@ -30,6 +30,23 @@ pub enum ConfigError {
     },
 }
 
+/// `[server]`: what keeps connections from holding the daemon.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// Extra host names accepted in `Host`, lower case, without port.
+    pub allowed_hosts: Vec<String>,
+    pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub body_timeout: Duration,
+    pub max_connections: usize,
+    /// 0: no per-address limit.
+    pub max_connections_per_address: usize,
+    /// Peers the per-address limit does not apply to: `server.trusted_proxies`
+    /// (a reverse proxy carries everyone's connections under its address).
+    pub proxies: Vec<std::net::IpAddr>,
+    pub live_per_user: usize,
+}
+
 /// The checked configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -37,6 +54,8 @@ pub struct Config {
     pub archive: PathBuf,
     pub data: PathBuf,
     pub listen: SocketAddr,
+    /// `[server]` limits on connections, timeouts and hosts (`crate::web::serve`).
+    pub http: HttpSettings,
     pub zone: jiff::tz::Offset,
     pub settle: Duration,
     pub rescan: Duration,
@@ -100,6 +119,13 @@ struct PathsSection {
 #[serde(deny_unknown_fields)]
 struct ServerSection {
     listen: String,
+    allowed_hosts: Vec<String>,
+    header_timeout_seconds: u64,
+    idle_timeout_seconds: u64,
+    body_timeout_seconds: u64,
+    max_connections: usize,
+    max_connections_per_address: usize,
+    live_per_user: usize,
     session_idle_minutes: u64,
     session_max_hours: u64,
     token_days: u64,
@@ -267,6 +293,7 @@ impl Config {
                 ),
             )
         })?;
+        let mut http = check_http(&file.server)?;
         let zone = parse_offset(&file.time.zone).ok_or_else(|| {
             (
                 "time.zone",
@@ -299,6 +326,7 @@ impl Config {
                 })
             })
             .collect::<Result<Vec<std::net::IpAddr>, _>>()?;
+        http.proxies = trusted_proxies.clone();
         if server.login_attempts_per_minute == 0 {
             return Err((
                 "server.login_attempts_per_minute",
@@ -373,6 +401,7 @@ impl Config {
             archive,
             data,
             listen,
+            http,
             zone,
             settle: Duration::from_secs(ingest.settle_seconds),
             rescan: Duration::from_secs(ingest.rescan_minutes * 60),
@@ -416,6 +445,57 @@ impl Config {
     pub fn catalog_path(&self) -> PathBuf {
         self.data.join("catalog.sqlite")
     }
+}
+
+/// `[server]`'s connection limits checked.
+fn check_http(server: &ServerSection) -> Result<HttpSettings, (&'static str, String)> {
+    for (key, value) in [
+        (
+            "server.header_timeout_seconds",
+            server.header_timeout_seconds,
+        ),
+        ("server.idle_timeout_seconds", server.idle_timeout_seconds),
+        ("server.body_timeout_seconds", server.body_timeout_seconds),
+    ] {
+        if !(1..=3600).contains(&value) {
+            return Err((key, "must be between 1 and 3600 seconds".into()));
+        }
+    }
+    if !(1..=1_000_000).contains(&server.max_connections) {
+        return Err((
+            "server.max_connections",
+            "must be between 1 and 1000000".into(),
+        ));
+    }
+    if !(1..=1000).contains(&server.live_per_user) {
+        return Err(("server.live_per_user", "must be between 1 and 1000".into()));
+    }
+    let mut allowed_hosts = Vec::new();
+    for host in &server.allowed_hosts {
+        let host = host.trim().to_ascii_lowercase();
+        let valid = !host.is_empty()
+            && host.len() <= 253
+            && host.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']')
+            });
+        if !valid {
+            return Err((
+                "server.allowed_hosts",
+                format!("{host:?} is not a host name like panel.example.go.id"),
+            ));
+        }
+        allowed_hosts.push(host);
+    }
+    Ok(HttpSettings {
+        allowed_hosts,
+        header_timeout: Duration::from_secs(server.header_timeout_seconds),
+        idle_timeout: Duration::from_secs(server.idle_timeout_seconds),
+        body_timeout: Duration::from_secs(server.body_timeout_seconds),
+        max_connections: server.max_connections,
+        max_connections_per_address: server.max_connections_per_address,
+        proxies: Vec::new(),
+        live_per_user: server.live_per_user,
+    })
 }
 
 /// `[letter]` checked: known paper and font, a number pattern with `{urut}`,
@@ -621,6 +701,13 @@ mod tests {
         assert_eq!(config.login_attempts_per_minute, 10);
         let config = parse("[server]\ntrusted_proxies = [\"127.0.0.1\", \"::1\"]\n").unwrap();
         assert_eq!(config.trusted_proxies.len(), 2);
+        assert_eq!(config.http.header_timeout, Duration::from_secs(15));
+        assert_eq!(config.http.idle_timeout, Duration::from_secs(60));
+        assert_eq!(config.http.body_timeout, Duration::from_secs(30));
+        assert_eq!(config.http.max_connections, 512);
+        assert_eq!(config.http.max_connections_per_address, 64);
+        assert_eq!(config.http.live_per_user, 4);
+        assert!(config.http.allowed_hosts.is_empty());
     }
 
     #[test]
@@ -655,6 +742,15 @@ mod tests {
                 "server.trusted_proxies",
             ),
             ("[ingest]\nrescan_minutes = 0\n", "ingest.rescan_minutes"),
+            (
+                "[server]\nheader_timeout_seconds = 0\n",
+                "server.header_timeout_seconds",
+            ),
+            ("[server]\nmax_connections = 0\n", "server.max_connections"),
+            (
+                "[server]\nallowed_hosts = [\"evil/x\"]\n",
+                "server.allowed_hosts",
+            ),
             ("[paths]\ninbox = []\n", "paths.inbox"),
             (
                 "[paths]\ninbox = [\"/a\"]\narchive = \"/a/archive\"\n",

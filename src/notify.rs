@@ -7,13 +7,15 @@
 //! runtime) it waits until the panel answers `GET /healthz`, says `READY=1`,
 //! then sends `WATCHDOG=1` every half `WatchdogSec` only while the ingest
 //! pipeline's loop keeps turning and `/healthz` answers in time. A hung daemon
-//! stops pinging and systemd restarts it.
+//! stops pinging and systemd restarts it. `serve` probes by a private socket
+//! pair handed to its server ([`Probe::Private`]), never counted against the
+//! connection cap, so a socket flood cannot stop the pings.
 
 use std::ffi::{OsStr, OsString};
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
 use std::os::unix::ffi::OsStrExt as _;
-use std::os::unix::net::UnixDatagram;
+use std::os::unix::net::{UnixDatagram, UnixStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -134,6 +136,40 @@ pub fn watchdog_interval_from(
     (usec > 0).then(|| Duration::from_micros(usec))
 }
 
+/// How the watchdog reaches `/healthz`.
+#[derive(Debug, Clone)]
+pub enum Probe {
+    /// A TCP connection to the panel's address.
+    Tcp(SocketAddr),
+    /// One end of a fresh socket pair per probe, the other end handed to the
+    /// server (`web::serve::run`), which serves it like any connection but
+    /// outside the connection cap.
+    Private(tokio::sync::mpsc::Sender<UnixStream>),
+}
+
+impl Probe {
+    /// `GET /healthz` answers 200 within `timeout`. Blocking.
+    pub fn healthz_ok(&self, timeout: Duration) -> bool {
+        match self {
+            Probe::Tcp(addr) => healthz_ok(*addr, timeout),
+            Probe::Private(server) => {
+                let attempt = || -> io::Result<bool> {
+                    let deadline = Instant::now() + timeout;
+                    let (mut ours, theirs) = UnixStream::pair()?;
+                    server
+                        .try_send(theirs)
+                        .map_err(|_| io::Error::other("the web server takes no probe"))?;
+                    exchange(&mut ours, "localhost", deadline, |s, d| {
+                        s.set_read_timeout(Some(d))?;
+                        s.set_write_timeout(Some(d))
+                    })
+                };
+                attempt().unwrap_or(false)
+            }
+        }
+    }
+}
+
 /// `serve`'s readiness and watchdog thread.
 pub struct Supervisor {
     notifier: Notifier,
@@ -144,14 +180,14 @@ impl Supervisor {
     /// Starts the thread when `NOTIFY_SOCKET` is set: `READY=1` once `addr`
     /// answers `/healthz`, then watchdog pings while the pipeline (its
     /// `heartbeat`) and the panel make progress.
-    pub fn start(addr: SocketAddr, status: Arc<Status>) -> Supervisor {
-        Supervisor::start_with(Notifier::from_env(), watchdog_interval(), addr, status)
+    pub fn start(probe: Probe, status: Arc<Status>) -> Supervisor {
+        Supervisor::start_with(Notifier::from_env(), watchdog_interval(), probe, status)
     }
 
     pub fn start_with(
         notifier: Notifier,
         interval: Option<Duration>,
-        addr: SocketAddr,
+        probe: Probe,
         status: Arc<Status>,
     ) -> Supervisor {
         let stop = Arc::new(AtomicBool::new(false));
@@ -159,7 +195,13 @@ impl Supervisor {
             let (n, s) = (notifier.clone(), stop.clone());
             let spawned = std::thread::Builder::new()
                 .name("sd-notify".into())
-                .spawn(move || supervise(n, interval, loopback(addr), status, s));
+                .spawn(move || {
+                    let probe = match probe {
+                        Probe::Tcp(addr) => Probe::Tcp(loopback(addr)),
+                        private => private,
+                    };
+                    supervise(n, interval, probe, status, s)
+                });
             if let Err(e) = spawned {
                 tracing::error!("cannot start the systemd notify thread: {e}");
             }
@@ -208,7 +250,7 @@ fn nap(d: Duration, stop: &AtomicBool) -> bool {
 fn supervise(
     notifier: Notifier,
     interval: Option<Duration>,
-    addr: SocketAddr,
+    probe: Probe,
     status: Arc<Status>,
     stop: Arc<AtomicBool>,
 ) {
@@ -220,7 +262,7 @@ fn supervise(
         if stop.load(Ordering::Relaxed) {
             return;
         }
-        if healthz_ok(addr, probe_timeout) {
+        if probe.healthz_ok(probe_timeout) {
             break;
         }
         if !nap(Duration::from_millis(100), &stop) {
@@ -239,7 +281,7 @@ fn supervise(
         let beat = status.heartbeat.load(Ordering::Relaxed);
         let pipeline_moves = beat != last_beat;
         last_beat = beat;
-        let panel_answers = healthz_ok(addr, probe_timeout);
+        let panel_answers = probe.healthz_ok(probe_timeout);
         if stop.load(Ordering::Relaxed) {
             return;
         }
@@ -269,31 +311,44 @@ pub fn healthz_ok(addr: SocketAddr, timeout: Duration) -> bool {
     let attempt = || -> io::Result<bool> {
         let deadline = Instant::now() + timeout;
         let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
-        let left = || {
-            deadline
-                .checked_duration_since(Instant::now())
-                .filter(|d| !d.is_zero())
-                .ok_or_else(|| io::Error::from(io::ErrorKind::TimedOut))
-        };
-        stream.set_write_timeout(Some(left()?))?;
-        stream.write_all(
-            format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n")
-                .as_bytes(),
-        )?;
-        let mut head = Vec::new();
-        let mut buf = [0u8; 512];
-        while !head.contains(&b'\n') {
-            stream.set_read_timeout(Some(left()?))?;
-            let n = stream.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            head.extend_from_slice(&buf[..n]);
-        }
-        let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
-        Ok(line.split(|&b| b == b' ').nth(1) == Some(b"200"))
+        exchange(&mut stream, &addr.to_string(), deadline, |s, d| {
+            s.set_read_timeout(Some(d))?;
+            s.set_write_timeout(Some(d))
+        })
     };
     attempt().unwrap_or(false)
+}
+
+/// Sends `GET /healthz` on `stream` and reads the status line, each step
+/// bounded by what is left until `deadline` (`limit` sets the socket's timeouts).
+fn exchange<S: Read + Write>(
+    stream: &mut S,
+    host: &str,
+    deadline: Instant,
+    limit: impl Fn(&S, Duration) -> io::Result<()>,
+) -> io::Result<bool> {
+    let left = || {
+        deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| io::Error::from(io::ErrorKind::TimedOut))
+    };
+    limit(stream, left()?)?;
+    stream.write_all(
+        format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )?;
+    let mut head = Vec::new();
+    let mut buf = [0u8; 512];
+    while !head.contains(&b'\n') {
+        limit(stream, left()?)?;
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        head.extend_from_slice(&buf[..n]);
+    }
+    let line = head.split(|&b| b == b'\n').next().unwrap_or_default();
+    Ok(line.split(|&b| b == b' ').nth(1) == Some(b"200"))
 }
 
 #[cfg(test)]

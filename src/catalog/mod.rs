@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_care.sql"),
     include_str!("migrations/0010_login_guard.sql"),
     include_str!("migrations/0011_tokens.sql"),
+    include_str!("migrations/0012_live.sql"),
 ];
 
 /// The catalog handle. Cheap to share behind an `Arc`.

@@ -188,7 +188,9 @@ async fn check(State(guard): State<Guard>, mut request: Request, next: Next) -> 
 /// Go 1.25's CrossOriginProtection rule: a browser says where a request comes
 /// from in `Sec-Fetch-Site` (or at least `Origin`); anything but this site is
 /// refused. Requests with neither header do not come from a browser (curl,
-/// scripts with a bearer token) and cannot be forged by a web page.
+/// scripts with a bearer token) and cannot be forged by a web page. The
+/// `Origin` must match scheme and host: `https` only behind the TLS proxy,
+/// else `http` (an https page is another origin than the plain-http panel).
 pub fn same_origin(headers: &HeaderMap) -> Result<(), &'static str> {
     if let Some(site) = headers.get("sec-fetch-site") {
         return match site.as_bytes() {
@@ -204,10 +206,15 @@ pub fn same_origin(headers: &HeaderMap) -> Result<(), &'static str> {
         .and_then(|h| h.to_str().ok())
         .unwrap_or("");
     let origin = origin.to_str().unwrap_or("");
-    let origin_host = origin
-        .strip_prefix("http://")
-        .or_else(|| origin.strip_prefix("https://"))
-        .unwrap_or("");
+    let scheme = if behind_tls(headers) {
+        "https://"
+    } else {
+        "http://"
+    };
+    let origin_host = match origin.get(..scheme.len()) {
+        Some(p) if p.eq_ignore_ascii_case(scheme) => &origin[scheme.len()..],
+        _ => "",
+    };
     if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
         Ok(())
     } else {

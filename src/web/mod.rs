@@ -10,10 +10,12 @@ mod collages;
 mod error;
 mod health;
 mod letters;
+pub mod live;
 pub mod pages;
 mod people;
 pub mod reports;
 mod schedule;
+pub mod serve;
 mod upload;
 
 use std::sync::Arc;
@@ -47,6 +49,8 @@ pub struct AppState {
     pub wake: Arc<crate::derived::Wake>,
     /// The one-time secret of the setup link while no admin exists.
     pub setup: Arc<std::sync::Mutex<Option<String>>>,
+    /// The live list's shared feed (`/api/live`).
+    pub live: Arc<live::Live>,
 }
 
 /// Largest request body any handler reads whole (forms and JSON); uploads

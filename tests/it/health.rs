@@ -205,7 +205,9 @@ fn readyz_names_an_unwritable_archive_and_status_agrees() {
     let staging = env.archive.join(".staging");
     std::fs::remove_dir(&staging).expect("staging is empty");
     std::fs::write(&staging, b"not a folder").unwrap();
-    let broken = request_anonymous("GET", &addr, "/readyz", &[], None);
+    // Why a check failed names folders: only an admin sees it.
+    let admin = format!("Bearer {}", env.admin_token());
+    let broken = request_anonymous("GET", &addr, "/readyz", &[("Authorization", &admin)], None);
     assert_eq!(broken.status, 503);
     let body = broken.json();
     assert_eq!(body["ready"], false);

@@ -2,6 +2,7 @@
 //! SQLite catalog and real folders, each test in its own temp folder.
 
 mod attack_login;
+mod attack_net;
 mod browse;
 mod care;
 mod cdp;

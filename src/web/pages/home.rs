@@ -22,8 +22,8 @@ use crate::web::access::Routes;
 use crate::web::error::{blocking, ApiError};
 use crate::web::AppState;
 
-/// How often the live list asks the catalog for new files.
-const LIVE_POLL: Duration = Duration::from_secs(2);
+/// Longest pause between keep-alive comments on an open live list.
+const LIVE_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 pub fn routes(r: Routes) -> Routes {
     r.get("/", Need::Login, home)
@@ -216,22 +216,16 @@ fn arrival_text(asset: &AssetRecord, at_ms: i64, zone: jiff::tz::Offset) -> Stri
 }
 
 /// `GET /api/live`: server-sent events, one `arrival` per newly archived
-/// file, as `{"text", "href", "id"}`.
+/// file, as `{"text", "href", "id"}`, fed by the one shared poller
+/// (`web::live`); at most `[server] live_per_user` open per user (429).
 async fn live(
     State(state): State<AppState>,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let since = jiff::Timestamp::now().as_millisecond();
-    let polls = stream::unfold((state, since), |(state, since)| async move {
-        tokio::time::sleep(LIVE_POLL).await;
-        let catalog = state.catalog.clone();
-        let found = tokio::task::spawn_blocking(move || catalog.arrived_since(since, 50)).await;
-        let arrivals = match found {
-            Ok(Ok(list)) => list,
-            _ => Vec::new(),
-        };
-        let newest = arrivals.iter().map(|(_, at)| *at).max().unwrap_or(since);
-        let zone = state.zone;
-        let events: Vec<Result<SseEvent, Infallible>> = arrivals
+    Extension(viewer): Extension<Viewer>,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let subscription = state.live.subscribe(&viewer.username)?;
+    let zone = state.zone;
+    let events = subscription.into_stream().flat_map(move |batch| {
+        let events: Vec<Result<SseEvent, Infallible>> = batch
             .iter()
             .rev()
             .map(|(asset, at)| {
@@ -243,7 +237,10 @@ async fn live(
                 Ok(SseEvent::default().event("arrival").data(data.to_string()))
             })
             .collect();
-        Some((stream::iter(events), (state, newest)))
+        stream::iter(events)
     });
-    Sse::new(polls.flatten()).keep_alive(KeepAlive::default())
+    // A comment line well inside the idle timeout, so an open list whose
+    // client is reading is never taken for an idle connection.
+    let every = (state.config.http.idle_timeout / 2).clamp(Duration::from_secs(1), LIVE_KEEP_ALIVE);
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(every)))
 }
