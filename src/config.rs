@@ -47,6 +47,10 @@ pub struct Config {
     pub session_idle: Duration,
     pub session_max: Duration,
     pub upload_max_bytes: u64,
+    /// Per person: the declared sizes of their unfinished uploads, together.
+    pub upload_quota_bytes: u64,
+    /// Per person: how many unfinished uploads at once.
+    pub upload_max_open: u64,
     /// `[publish]`: web copies, credit lines, the end-of-day hour (reports).
     pub publish: crate::reports::PublishSettings,
     /// Scheduled fixity check of the archive and replicas; `None`: never.
@@ -92,6 +96,8 @@ struct ServerSection {
     session_idle_minutes: u64,
     session_max_hours: u64,
     upload_max_mb: u64,
+    upload_quota_mb: u64,
+    upload_max_open: u64,
 }
 
 #[derive(Deserialize)]
@@ -348,6 +354,8 @@ impl Config {
             session_idle: Duration::from_secs(server.session_idle_minutes * 60),
             session_max: Duration::from_secs(server.session_max_hours * 3600),
             upload_max_bytes: server.upload_max_mb.saturating_mul(1024 * 1024),
+            upload_quota_bytes: server.upload_quota_mb.saturating_mul(1024 * 1024),
+            upload_max_open: server.upload_max_open,
             publish: crate::reports::PublishSettings {
                 web_long_edge: file.publish.web_long_edge_px,
                 credit: file.publish.credit.trim().to_owned(),
