@@ -1278,6 +1278,10 @@ mod tests {
         assert!(!valid_id(&id.to_uppercase()));
     }
 
+    fn staged(place: &Place) -> Dir {
+        place.staging_dir(false).unwrap().unwrap()
+    }
+
     fn place(dir: &Path) -> Place {
         let place = Place::new(dir.join("inbox"), "budi").unwrap();
         std::fs::create_dir_all(&place.staging).unwrap();
@@ -1305,7 +1309,7 @@ mod tests {
         std::fs::write(target.join("IMG_0001.JPG"), "other").unwrap();
         std::fs::write(place.part("a"), "abc").unwrap();
         let info = info(&place, 3);
-        write_info(&place, "a", &info).unwrap();
+        write_info(&place, &staged(&place), "a", &info).unwrap();
         assert_eq!(
             look(&place, "a").unwrap(),
             Look::Open {
@@ -1346,7 +1350,7 @@ mod tests {
         std::fs::write(place.part("b"), "abc").unwrap();
         let mut info = info(&place, 3);
         info.file_name = Some("IMG_0001.JPG".into());
-        write_info(&place, "b", &info).unwrap();
+        write_info(&place, &staged(&place), "b", &info).unwrap();
         // link made, unlink not yet
         std::fs::hard_link(place.part("b"), target.join("IMG_0001.JPG")).unwrap();
         assert!(matches!(look(&place, "b").unwrap(), Look::Done { .. }));
@@ -1367,10 +1371,10 @@ mod tests {
             let mut bad = info(&place, 3);
             bad.folder = folder.into();
             bad.name = name.into();
-            write_info(&place, "c", &bad).unwrap();
+            write_info(&place, &staged(&place), "c", &bad).unwrap();
             assert_eq!(look(&place, "c").unwrap(), Look::Missing, "{folder} {name}");
         }
-        write_info(&place, "c", &info(&place, 3)).unwrap();
+        write_info(&place, &staged(&place), "c", &info(&place, 3)).unwrap();
         assert!(matches!(
             look(&place, "c").unwrap(),
             Look::Open { offset: 3, .. }
@@ -1378,6 +1382,50 @@ mod tests {
         std::fs::remove_file(place.part("c")).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", place.part("c")).unwrap();
         assert_eq!(look(&place, "c").unwrap(), Look::Missing);
+    }
+
+    #[test]
+    fn open_uploads_reserve_what_they_still_need() {
+        let dir = tempfile::tempdir().unwrap();
+        let place = place(dir.path());
+        std::fs::write(place.part("d"), "ab").unwrap();
+        write_info(&place, &staged(&place), "d", &info(&place, 10)).unwrap();
+        let open = open_uploads(&place.root).unwrap();
+        assert_eq!(open.outstanding, 8);
+        assert_eq!(open.per_user["budi"], (1, 10));
+        let limits = Limits {
+            min_free: 100,
+            quota: 20,
+            max_open: 2,
+        };
+        assert!(limits.admit(&open, "budi", 10, 118).is_ok());
+        let full = limits.admit(&open, "sari", 11, 118).unwrap_err();
+        assert_eq!(full.status, StatusCode::INSUFFICIENT_STORAGE);
+        let quota = limits.admit(&open, "budi", 11, 1000).unwrap_err();
+        assert!(quota.message.contains("kuota"), "{}", quota.message);
+        let many = Limits { max_open: 1, ..limits };
+        assert_eq!(
+            many.admit(&open, "budi", 1, 1000).unwrap_err().status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+
+    #[test]
+    fn a_day_folder_replaced_by_a_link_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let place = place(dir.path());
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::create_dir_all(place.root.join("budi")).unwrap();
+        std::os::unix::fs::symlink(&outside, place.root.join("budi/unggah-2026-11-26")).unwrap();
+        std::fs::write(place.part("e"), "abc").unwrap();
+        let info = info(&place, 3);
+        write_info(&place, &staged(&place), "e", &info).unwrap();
+        let refused = finish(&place, "e", info).unwrap_err();
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        assert!(refused.message.starts_with("folder: "), "{}", refused.message);
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        assert!(place.part("e").exists(), "kept for a retry");
     }
 
     #[test]

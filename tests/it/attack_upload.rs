@@ -158,14 +158,14 @@ fn uploads_reserve_their_space_and_have_a_quota() {
     let config = std::fs::read_to_string(&env.config).unwrap();
     let config = config.replace("min_free_mb = 1\n", &format!("min_free_mb = {min_free_mb}\n"));
     std::fs::write(&env.config, config).unwrap();
-    with_server_keys(&env, "upload_quota_mb = 5000\nupload_max_open = 3");
+    with_server_keys(&env, "upload_quota_mb = 7000\nupload_max_open = 3");
     let daemon = env.serve();
     let addr = served_addr(&env);
     let budi = env.account("budi", "staf", false);
     let sari = env.account("sari", "staf", false);
 
     // More than free space minus min_free: refused at creation.
-    let huge = create(&addr, &budi, "BESAR.MP4", 5 * GIB);
+    let huge = create(&addr, &budi, "BESAR.MP4", 11 * GIB / 2);
     assert_eq!(huge.status, 507, "{}", text(&huge));
     assert!(text(&huge).contains("ruang kosong"), "{}", text(&huge));
 
@@ -178,8 +178,8 @@ fn uploads_reserve_their_space_and_have_a_quota() {
     assert!(message.starts_with("size: ruang kosong"), "{message}");
     assert!(message.contains("dipesan"), "{message}");
 
-    // Quota per person (5000 MB of open uploads): budi has 3 GiB open.
-    let over = create(&addr, &budi, "TIGA.MP4", 2 * GIB);
+    // Quota per person (7000 MB of open uploads): budi has 3 GiB open.
+    let over = create(&addr, &budi, "TIGA.MP4", 9 * GIB / 2);
     assert_eq!(over.status, 507, "{}", text(&over));
     assert!(text(&over).contains("kuota"), "{}", text(&over));
     // ...and at most 3 open uploads each (small ones: space is not the limit).
