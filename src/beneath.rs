@@ -190,7 +190,12 @@ impl Dir {
     pub fn rename(&self, from: &str, to: &str) -> io::Result<()> {
         let (f, t) = (component(OsStr::new(from))?, component(OsStr::new(to))?);
         retry(|| unsafe {
-            libc::renameat(self.fd.as_raw_fd(), f.as_ptr(), self.fd.as_raw_fd(), t.as_ptr())
+            libc::renameat(
+                self.fd.as_raw_fd(),
+                f.as_ptr(),
+                self.fd.as_raw_fd(),
+                t.as_ptr(),
+            )
         })
         .map(drop)
     }

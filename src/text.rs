@@ -34,9 +34,7 @@ fn too_long(field: &str, max: usize) -> Error {
 
 fn control(field: &str, multi_line: bool) -> Error {
     Error::Invalid(if multi_line {
-        format!(
-            "{field}: tidak boleh berisi karakter kendali (selain baris baru dan tab)"
-        )
+        format!("{field}: tidak boleh berisi karakter kendali (selain baris baru dan tab)")
     } else {
         format!("{field}: tidak boleh berisi karakter kendali (termasuk baris baru)")
     })
@@ -47,7 +45,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -105,7 +103,15 @@ mod tests {
     fn letters_and_emoji_pass_controls_do_not() {
         assert!(single_line("title", "Kunjungan Đức 🎉 ke Tanjung Selor", TITLE).is_ok());
         assert!(single_line("title", "تانجونج سلور", TITLE).is_ok());
-        for bad in ["a\0b", "a\u{1b}[31m", "a\u{202e}b", "a\u{2066}b", "a\nb", "a\tb", "a\u{7f}"] {
+        for bad in [
+            "a\0b",
+            "a\u{1b}[31m",
+            "a\u{202e}b",
+            "a\u{2066}b",
+            "a\nb",
+            "a\tb",
+            "a\u{7f}",
+        ] {
             let e = single_line("title", bad, TITLE).unwrap_err().to_string();
             assert_eq!(
                 e, "title: tidak boleh berisi karakter kendali (termasuk baris baru)",

@@ -530,9 +530,7 @@ fn trustworthy(info: &Info) -> Result<(), String> {
 /// name, never replacing anything; returns that name.
 fn finish(place: &Place, id: &str, mut info: Info) -> Result<String, Refusal> {
     let part = place.part(id);
-    let staging = place
-        .staging_dir(false)?
-        .ok_or_else(Refusal::not_found)?;
+    let staging = place.staging_dir(false)?.ok_or_else(Refusal::not_found)?;
     let file = staging
         .open(&part_name(id), libc::O_WRONLY)
         .map_err(|e| Refusal::io("opening", &part, e))?;
@@ -666,7 +664,13 @@ const MB: u64 = 1024 * 1024;
 impl Limits {
     /// Whether `username` may open one more upload of `size` bytes with
     /// `free` bytes free on the inbox filesystem.
-    fn admit(&self, open: &OpenUploads, username: &str, size: u64, free: u64) -> Result<(), Refusal> {
+    fn admit(
+        &self,
+        open: &OpenUploads,
+        username: &str,
+        size: u64,
+        free: u64,
+    ) -> Result<(), Refusal> {
         let (count, bytes) = open.per_user.get(username).copied().unwrap_or_default();
         if count >= self.max_open {
             return Err(Refusal::new(
@@ -790,7 +794,10 @@ async fn create(
         limits.admit(&open, &place.username, size, free)?;
         let part = place.part(&id);
         staging
-            .open(&part_name(&id), libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL)
+            .open(
+                &part_name(&id),
+                libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL,
+            )
             .and_then(|f| f.sync_all())
             .map_err(|e| Refusal::io("creating", &part, e))?;
         write_info(&place, &staging, &id, &info)?;
@@ -1403,7 +1410,10 @@ mod tests {
         assert_eq!(full.status, StatusCode::INSUFFICIENT_STORAGE);
         let quota = limits.admit(&open, "budi", 11, 1000).unwrap_err();
         assert!(quota.message.contains("kuota"), "{}", quota.message);
-        let many = Limits { max_open: 1, ..limits };
+        let many = Limits {
+            max_open: 1,
+            ..limits
+        };
         assert_eq!(
             many.admit(&open, "budi", 1, 1000).unwrap_err().status,
             StatusCode::TOO_MANY_REQUESTS
@@ -1423,7 +1433,11 @@ mod tests {
         write_info(&place, &staged(&place), "e", &info).unwrap();
         let refused = finish(&place, "e", info).unwrap_err();
         assert_eq!(refused.status, StatusCode::CONFLICT);
-        assert!(refused.message.starts_with("folder: "), "{}", refused.message);
+        assert!(
+            refused.message.starts_with("folder: "),
+            "{}",
+            refused.message
+        );
         assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
         assert!(place.part("e").exists(), "kept for a retry");
     }

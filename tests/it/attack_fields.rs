@@ -17,7 +17,10 @@ fn event(title: &str, location: &str) -> Value {
 }
 
 fn error_of(reply: &Reply) -> String {
-    reply.json()["error"].as_str().unwrap_or_default().to_owned()
+    reply.json()["error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn events_in_catalog(env: &Env) -> i64 {
@@ -33,10 +36,23 @@ fn schedule_fields_have_limits_and_refuse_control_characters() {
     let addr = served_addr(&env);
 
     // A 1 MB title (the body limit is 1 MiB): refused, not a 462-page PDF.
-    let huge = send_json("POST", &addr, "/api/events", &event(&"A".repeat(1_000_000), "Kantor"));
+    let huge = send_json(
+        "POST",
+        &addr,
+        "/api/events",
+        &event(&"A".repeat(1_000_000), "Kantor"),
+    );
     assert_eq!(huge.status, 400);
-    assert_eq!(error_of(&huge), "title: terlalu panjang (maksimal 300 karakter)");
-    for bad in ["Rapat\u{0}rahasia", "Rapat \u{1b}[2J", "Rapat \u{202e}tapaR", "Rapat\u{2066}x"] {
+    assert_eq!(
+        error_of(&huge),
+        "title: terlalu panjang (maksimal 300 karakter)"
+    );
+    for bad in [
+        "Rapat\u{0}rahasia",
+        "Rapat \u{1b}[2J",
+        "Rapat \u{202e}tapaR",
+        "Rapat\u{2066}x",
+    ] {
         let reply = send_json("POST", &addr, "/api/events", &event(bad, "Kantor"));
         assert_eq!(reply.status, 400, "{bad:?}");
         assert_eq!(
@@ -45,14 +61,24 @@ fn schedule_fields_have_limits_and_refuse_control_characters() {
             "{bad:?}"
         );
     }
-    let newline = send_json("POST", &addr, "/api/events", &event("Rapat", "Gedung A\nLantai 2"));
+    let newline = send_json(
+        "POST",
+        &addr,
+        "/api/events",
+        &event("Rapat", "Gedung A\nLantai 2"),
+    );
     assert_eq!(newline.status, 400);
     assert!(error_of(&newline).starts_with("location: tidak boleh berisi karakter kendali"));
     assert_eq!(events_in_catalog(&env), 0, "nothing refused was stored");
 
     // Emoji and any letter are fine.
     let title = "Kunjungan Đức 🎉 ke Tanjung Selor";
-    let made = send_json("POST", &addr, "/api/events", &event(title, "Pelabuhan Tengkayu"));
+    let made = send_json(
+        "POST",
+        &addr,
+        "/api/events",
+        &event(title, "Pelabuhan Tengkayu"),
+    );
     assert_eq!(made.status, 201, "{}", String::from_utf8_lossy(&made.body));
     let id = made.json()["id"].as_i64().unwrap();
     // The same rules on a change.
@@ -64,7 +90,11 @@ fn schedule_fields_have_limits_and_refuse_control_characters() {
         Some(event(title, "Pelabuhan\u{202e}").to_string().as_bytes()),
     );
     assert_eq!(changed.status, 400);
-    assert!(error_of(&changed).starts_with("location: "), "{}", error_of(&changed));
+    assert!(
+        error_of(&changed).starts_with("location: "),
+        "{}",
+        error_of(&changed)
+    );
 
     // People and cameras: names and serials are single-line too.
     let person = send_json(
@@ -75,7 +105,11 @@ fn schedule_fields_have_limits_and_refuse_control_characters() {
                 "crew_roles": ["fotografer"], "password": "sandi-budi-panjang"}),
     );
     assert_eq!(person.status, 400);
-    assert!(error_of(&person).starts_with("name: tidak boleh"), "{}", error_of(&person));
+    assert!(
+        error_of(&person).starts_with("name: tidak boleh"),
+        "{}",
+        error_of(&person)
+    );
     let person = send_json(
         "POST",
         &addr,
@@ -83,7 +117,12 @@ fn schedule_fields_have_limits_and_refuse_control_characters() {
         &json!({"username": "budi", "name": "Budi Đức 📷", "role": "staf",
                 "crew_roles": ["fotografer"], "password": "sandi-budi-panjang"}),
     );
-    assert_eq!(person.status, 201, "{}", String::from_utf8_lossy(&person.body));
+    assert_eq!(
+        person.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&person.body)
+    );
     let camera = send_json(
         "POST",
         &addr,
@@ -91,7 +130,11 @@ fn schedule_fields_have_limits_and_refuse_control_characters() {
         &json!({"serial": "CAM\n1", "owner": "budi"}),
     );
     assert_eq!(camera.status, 400);
-    assert!(error_of(&camera).starts_with("serial: tidak boleh"), "{}", error_of(&camera));
+    assert!(
+        error_of(&camera).starts_with("serial: tidak boleh"),
+        "{}",
+        error_of(&camera)
+    );
 
     // A report: a body with paragraphs and tabs is fine, a title is one line.
     let assignment = send_json(
@@ -100,7 +143,12 @@ fn schedule_fields_have_limits_and_refuse_control_characters() {
         "/api/assignments",
         &json!({"event_id": id, "crew": [{"username": "budi", "role": "fotografer"}]}),
     );
-    assert_eq!(assignment.status, 201, "{}", String::from_utf8_lossy(&assignment.body));
+    assert_eq!(
+        assignment.status,
+        201,
+        "{}",
+        String::from_utf8_lossy(&assignment.body)
+    );
     let assignment = assignment.json()["id"].as_i64().unwrap();
     let path = format!("/api/assignments/{assignment}/report");
     let bad_title = send_json(
@@ -110,7 +158,11 @@ fn schedule_fields_have_limits_and_refuse_control_characters() {
         &json!({"title": "Judul\u{202e}", "body": "Isi.", "asset_ids": []}),
     );
     assert_eq!(bad_title.status, 400);
-    assert!(error_of(&bad_title).starts_with("title: tidak boleh"), "{}", error_of(&bad_title));
+    assert!(
+        error_of(&bad_title).starts_with("title: tidak boleh"),
+        "{}",
+        error_of(&bad_title)
+    );
     let bad_body = send_json(
         "POST",
         &addr,
@@ -167,7 +219,10 @@ fn the_agenda_form_shows_the_refusal_on_a_pc_and_a_phone() {
             Duration::from_secs(15),
         );
         let shown = page.text(&error);
-        assert_eq!(shown, "title: terlalu panjang (maksimal 300 karakter)", "at {width} px");
+        assert_eq!(
+            shown, "title: terlalu panjang (maksimal 300 karakter)",
+            "at {width} px"
+        );
         // Visible on the screen, not clipped off to the side.
         let fits = page.eval(&format!(
             "(() => {{ const r = document.querySelector(\"{error}\").getBoundingClientRect();
@@ -176,7 +231,11 @@ fn the_agenda_form_shows_the_refusal_on_a_pc_and_a_phone() {
         assert_eq!(fits, json!(true), "the message fits the {width} px screen");
         page.screenshot(&format!("attack-fields-{width}"));
     }
-    assert!(page.errors().iter().all(|e| !e.contains("Uncaught")), "{:?}", page.errors());
+    assert!(
+        page.errors().iter().all(|e| !e.contains("Uncaught")),
+        "{:?}",
+        page.errors()
+    );
     assert_eq!(events_in_catalog(&env), 0);
     daemon.stop();
 }

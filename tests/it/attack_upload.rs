@@ -108,7 +108,12 @@ fn an_upload_finished_through_a_planted_symlink_writes_nothing_outside_the_folde
         std::os::unix::fs::symlink(&target, &link).unwrap();
 
         let last = patch(&addr, &budi, &id, 0, &payload);
-        eprintln!("finish through a link to {}: {} {}", target.display(), last.status, text(&last));
+        eprintln!(
+            "finish through a link to {}: {} {}",
+            target.display(),
+            last.status,
+            text(&last)
+        );
         if last.status == 200 && last.json()["done"] == true {
             // Landed: only acceptable in a real folder of budi's.
             let name = last.json()["file_name"].as_str().unwrap().to_owned();
@@ -140,7 +145,10 @@ fn an_upload_finished_through_a_planted_symlink_writes_nothing_outside_the_folde
         .filter(|p| !p.starts_with(env.inbox.join(".liputan-uploads")))
         .filter(|p| !p.starts_with(env.inbox.join("budi")))
         .collect();
-    assert!(stray.is_empty(), "the upload's bytes outside budi's folder: {stray:?}");
+    assert!(
+        stray.is_empty(),
+        "the upload's bytes outside budi's folder: {stray:?}"
+    );
     assert!(files_under(&sari_dir).is_empty());
     daemon.stop();
 }
@@ -153,10 +161,16 @@ fn uploads_reserve_their_space_and_have_a_quota() {
     // disk between this look and the server's.
     const GIB: u64 = 1 << 30;
     let free = free_bytes(&env.inbox);
-    assert!(free > 6 * GIB, "this test needs 6 GiB free, {free} available");
+    assert!(
+        free > 6 * GIB,
+        "this test needs 6 GiB free, {free} available"
+    );
     let min_free_mb = (free - 4 * GIB) / (1 << 20);
     let config = std::fs::read_to_string(&env.config).unwrap();
-    let config = config.replace("min_free_mb = 1\n", &format!("min_free_mb = {min_free_mb}\n"));
+    let config = config.replace(
+        "min_free_mb = 1\n",
+        &format!("min_free_mb = {min_free_mb}\n"),
+    );
     std::fs::write(&env.config, config).unwrap();
     with_server_keys(&env, "upload_quota_mb = 7000\nupload_max_open = 3");
     let daemon = env.serve();
@@ -190,7 +204,11 @@ fn uploads_reserve_their_space_and_have_a_quota() {
     let fourth = create(&addr, &budi, "KECIL_3.JPG", 1000);
     assert_eq!(fourth.status, 429, "{}", text(&fourth));
     assert!(fourth.header("Retry-After").is_some());
-    assert!(text(&fourth).contains("terlalu banyak"), "{}", text(&fourth));
+    assert!(
+        text(&fourth).contains("terlalu banyak"),
+        "{}",
+        text(&fourth)
+    );
     // Someone else is not bound by budi's count.
     let other = create(&addr, &sari, "LAIN.JPG", 1000);
     assert_eq!(other.status, 201, "{}", text(&other));
@@ -275,7 +293,8 @@ fn concurrent_package_downloads_share_one_bounded_build() {
     std::fs::rename(&tmp, card.join("DSC_0001.JPG")).unwrap();
     let mut asset = String::new();
     wait_until(Duration::from_secs(120), "the photo tagged", || {
-        let list = crate::harness::get(&addr, &format!("/api/assets?assignment={assignment}"), &[]).json();
+        let list =
+            crate::harness::get(&addr, &format!("/api/assets?assignment={assignment}"), &[]).json();
         match list["items"][0]["id"].as_str() {
             Some(id) => {
                 asset = id.to_owned();
@@ -290,22 +309,34 @@ fn concurrent_package_downloads_share_one_bounded_build() {
         "POST",
         &addr,
         &format!("/api/assignments/{assignment}/report"),
-        &[("Authorization", &auth), ("Content-Type", "application/json")],
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
         Some(report.as_bytes()),
     );
     ok(&submitted, "submit");
     ok(
-        &send_json("POST", &addr, &format!("/api/assignments/{assignment}/approve"), &json!({})),
+        &send_json(
+            "POST",
+            &addr,
+            &format!("/api/assignments/{assignment}/approve"),
+            &json!({}),
+        ),
         "approve",
     );
     // Let the thumbnails of the big photo finish, then forget the peak so
     // far: what is measured is the downloads'.
-    wait_until(Duration::from_secs(120), "the thumbnail and preview made", || {
-        ["thumb", "preview"].iter().all(|size| {
-            let r = crate::harness::get(&addr, &format!("/api/assets/{asset}/{size}"), &[]);
-            r.status == 200 && r.header("Content-Type") == Some("image/jpeg")
-        })
-    });
+    wait_until(
+        Duration::from_secs(120),
+        "the thumbnail and preview made",
+        || {
+            ["thumb", "preview"].iter().all(|size| {
+                let r = crate::harness::get(&addr, &format!("/api/assets/{asset}/{size}"), &[]);
+                r.status == 200 && r.header("Content-Type") == Some("image/jpeg")
+            })
+        },
+    );
     let pid = daemon.child.id();
     std::fs::write(format!("/proc/{pid}/clear_refs"), "5").unwrap();
     let before = peak_kib(pid);
@@ -333,7 +364,8 @@ fn concurrent_package_downloads_share_one_bounded_build() {
         assert_eq!(zip.body, zips[0].body, "every download the same ZIP");
         assert_eq!(&zip.body[..4], b"PK\x03\x04");
         assert_eq!(
-            zip.header("Content-Length").and_then(|v| v.parse::<usize>().ok()),
+            zip.header("Content-Length")
+                .and_then(|v| v.parse::<usize>().ok()),
             Some(zip.body.len())
         );
     }
