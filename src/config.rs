@@ -77,6 +77,10 @@ pub struct Config {
     /// Password attempts per client address per minute that did not succeed
     /// (checked before hashing).
     pub login_attempts_per_minute: u32,
+    /// Per person: the declared sizes of their unfinished uploads, together.
+    pub upload_quota_bytes: u64,
+    /// Per person: how many unfinished uploads at once.
+    pub upload_max_open: u64,
     /// `[publish]`: web copies, credit lines, the end-of-day hour (reports).
     pub publish: crate::reports::PublishSettings,
     /// Scheduled fixity check of the archive and replicas; `None`: never.
@@ -132,6 +136,8 @@ struct ServerSection {
     upload_max_mb: u64,
     trusted_proxies: Vec<String>,
     login_attempts_per_minute: u32,
+    upload_quota_mb: u64,
+    upload_max_open: u64,
 }
 
 #[derive(Deserialize)]
@@ -418,6 +424,8 @@ impl Config {
             upload_max_bytes: server.upload_max_mb.saturating_mul(1024 * 1024),
             trusted_proxies,
             login_attempts_per_minute: server.login_attempts_per_minute,
+            upload_quota_bytes: server.upload_quota_mb.saturating_mul(1024 * 1024),
+            upload_max_open: server.upload_max_open,
             publish: crate::reports::PublishSettings {
                 web_long_edge: file.publish.web_long_edge_px,
                 credit: file.publish.credit.trim().to_owned(),

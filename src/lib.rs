@@ -14,6 +14,7 @@
 
 pub mod app;
 pub mod auth;
+pub mod beneath;
 pub mod browse;
 pub mod care;
 pub mod catalog;
@@ -33,6 +34,7 @@ pub mod pdf;
 pub mod reports;
 pub mod schedule;
 pub mod search;
+pub mod text;
 pub mod watch;
 pub mod web;
 

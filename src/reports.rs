@@ -176,17 +176,16 @@ pub fn check_text(
     required: bool,
 ) -> Result<String, String> {
     let text = text.trim().replace("\r\n", "\n");
-    let chars = text.chars().count();
     if required && text.is_empty() {
         return Err(format!("{field}: must not be empty"));
     }
-    if chars > max {
-        return Err(format!("{field}: at most {max} characters ({chars} given)"));
-    }
-    let allowed = |c: char| multiline && matches!(c, '\n' | '\t');
-    if text.chars().any(|c| c.is_control() && !allowed(c)) {
-        return Err(format!("{field}: must not contain control characters"));
-    }
+    // The shared rules (`crate::text`): length, control characters, bidi.
+    let checked = if multiline {
+        crate::text::multi_line(field, &text, max)
+    } else {
+        crate::text::single_line(field, &text, max)
+    };
+    checked.map_err(|e| e.to_string())?;
     Ok(text)
 }
 

@@ -422,7 +422,7 @@ impl Catalog {
 
     /// Sets (or clears, with an empty text) the caption; the index follows.
     pub fn set_caption(&self, asset_id: &str, caption: &str, by: &str) -> Result<()> {
-        let caption = caption.trim();
+        let caption = crate::text::multi_line("caption", caption.trim(), crate::text::CAPTION)?;
         let changed = self.conn().execute(
             "UPDATE assets SET caption = nullif(?2, ''), caption_by = ?3, version = version + 1
              WHERE id = ?1 AND status = 'archived'",

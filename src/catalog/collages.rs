@@ -107,6 +107,8 @@ impl Catalog {
         c: &NewCollage,
         write: impl FnOnce(i64) -> Result<()>,
     ) -> Result<i64> {
+        crate::text::single_line("title", &c.title, crate::text::TITLE)?;
+        crate::text::single_line("subtitle", &c.subtitle, crate::text::TITLE)?;
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         tx.execute(

@@ -108,6 +108,8 @@ impl Catalog {
         pangkat: Option<&str>,
         jabatan: Option<&str>,
     ) -> Result<()> {
+        crate::text::single_line_opt("pangkat", pangkat, crate::text::SHORT)?;
+        crate::text::single_line_opt("jabatan", jabatan, crate::text::PLACE)?;
         let clean = |v: Option<&str>| {
             v.map(str::trim)
                 .filter(|v| !v.is_empty())
@@ -210,6 +212,7 @@ impl Catalog {
         reason: &str,
         now_ms: i64,
     ) -> Result<LetterRecord> {
+        crate::text::multi_line("reason", reason, crate::text::NOTE)?;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let live = tx

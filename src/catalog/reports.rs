@@ -116,6 +116,15 @@ impl Catalog {
         items: &[ReportItem],
         by: &str,
     ) -> Result<i64> {
+        crate::text::single_line("title", title, crate::text::TITLE)?;
+        crate::text::multi_line("body", body, crate::text::BODY)?;
+        for item in items {
+            crate::text::multi_line(
+                &format!("captions.{}", item.asset_id),
+                &item.caption,
+                crate::text::CAPTION,
+            )?;
+        }
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let status = status_of(&tx, assignment_id)?;
@@ -167,6 +176,8 @@ impl Catalog {
         by: &str,
         expected_version: Option<i64>,
     ) -> Result<(i64, AssignmentStatus)> {
+        crate::text::multi_line_opt("note", note, crate::text::NOTE)?;
+        crate::text::single_line_opt("url", url, crate::text::BODY)?;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let status = status_of(&tx, assignment_id)?;

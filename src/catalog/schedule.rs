@@ -61,6 +61,7 @@ const EVENT: &str =
 
 impl Catalog {
     pub fn add_person(&self, p: &Person) -> Result<()> {
+        p.check_text()?;
         let crew = serde_json::to_string(&p.crew_roles).unwrap_or_else(|_| "[]".into());
         let inserted = self.conn().execute(
             "INSERT INTO people (username, name, nip, role, crew_roles, is_admin, created_at_ms)
@@ -103,6 +104,7 @@ impl Catalog {
     }
 
     pub fn add_camera(&self, c: &Camera) -> Result<()> {
+        c.check_text()?;
         let inserted = self.conn().execute(
             "INSERT INTO cameras (serial, serial_key, make, model, owner, clock_offset_seconds, offset_source, offset_learned_at_ms)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
@@ -199,6 +201,7 @@ impl Catalog {
     }
 
     pub fn add_event(&self, e: &Event) -> Result<i64> {
+        e.check_text()?;
         let conn = self.conn();
         conn.execute(
             "INSERT INTO events (title, leader, location, starts_at_ms, ends_at_ms, zone_seconds, out_of_town, source, lat, lon, created_at_ms)
@@ -221,6 +224,7 @@ impl Catalog {
     }
 
     pub fn update_event(&self, e: &Event) -> Result<()> {
+        e.check_text()?;
         self.conn().execute(
             "UPDATE events SET title = ?2, leader = ?3, location = ?4, starts_at_ms = ?5, ends_at_ms = ?6, zone_seconds = ?7,
                 out_of_town = ?8, source = ?9, lat = ?10, lon = ?11 WHERE id = ?1",

@@ -181,6 +181,36 @@ pub struct Assignment {
     pub crew: Vec<CrewMember>,
 }
 
+impl Person {
+    /// The text rules (`crate::text`) for what a person's record carries.
+    pub fn check_text(&self) -> Result<()> {
+        check_username("username", &self.username)?;
+        crate::text::single_line("name", &self.name, crate::text::NAME)?;
+        crate::text::single_line_opt("nip", self.nip.as_deref(), crate::text::SHORT)
+    }
+}
+
+impl Camera {
+    /// The text rules (`crate::text`) for a camera's serial, make and model.
+    pub fn check_text(&self) -> Result<()> {
+        use crate::text::{single_line, single_line_opt, SHORT};
+        single_line("serial", &self.serial, SHORT)?;
+        single_line_opt("make", self.make.as_deref(), SHORT)?;
+        single_line_opt("model", self.model.as_deref(), SHORT)?;
+        single_line("owner", &self.owner, SHORT).map(drop)
+    }
+}
+
+impl Event {
+    /// The text rules (`crate::text`) for an event's title, place and source.
+    pub fn check_text(&self) -> Result<()> {
+        use crate::text::{single_line, single_line_opt, PLACE, TITLE};
+        single_line("title", &self.title, TITLE)?;
+        single_line("location", &self.location, PLACE)?;
+        single_line_opt("source", self.source.as_deref(), PLACE)
+    }
+}
+
 /// The normalised form of a camera serial for matching: trimmed, upper case,
 /// without leading zeros (exiftool prints Canon serials zero-padded, EXIF does not).
 pub fn serial_key(serial: &str) -> String {
@@ -254,6 +284,7 @@ pub fn new_person(
     is_admin: bool,
 ) -> Result<Person> {
     check_username("username", username)?;
+    crate::text::single_line("name", name.trim(), crate::text::NAME)?;
     if name.trim().is_empty() {
         return Err(Error::Invalid("name: must not be empty".into()));
     }

@@ -40,18 +40,8 @@ struct PickBody {
 /// characters other than line breaks and tabs. Returns it trimmed.
 pub fn check_caption(caption: &str) -> Result<String, String> {
     let caption = caption.trim();
-    let chars = caption.chars().count();
-    if chars > MAX_CAPTION_CHARS {
-        return Err(format!(
-            "caption: at most {MAX_CAPTION_CHARS} characters ({chars} given)"
-        ));
-    }
-    if caption
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-    {
-        return Err("caption: must not contain control characters".into());
-    }
+    // The shared rules (`crate::text`), in Indonesian, bidi overrides refused.
+    crate::text::multi_line("caption", caption, MAX_CAPTION_CHARS).map_err(|e| e.to_string())?;
     Ok(caption.replace("\r\n", "\n"))
 }
 

@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
@@ -26,6 +27,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use tokio::sync::watch;
 
 use super::access::Routes;
 use super::error::{blocking, json_body, ApiError};
@@ -456,11 +458,17 @@ static PACKAGE_SEQ: AtomicU64 = AtomicU64::new(0);
 /// `GET /api/assignments/{id}/package.zip`: the approved (or published)
 /// report as a ZIP: `berita.html`, `berita.txt`, `foto/` web copies with XMP,
 /// `video/` clips as they are, and `CATATAN.txt` naming anything left out.
+///
+/// Builds are bounded (a build decodes each full-size photo: a 45 Mpx photo
+/// is some 180 MB while it is resized, and six parallel downloads of one
+/// report reached 868 MB): one build at a time in the process, requests for
+/// a report whose build is under way wait for that build and are all served
+/// from its file, and when `PACKAGE_QUEUE` other reports already wait the
+/// answer is 503 with `Retry-After`.
 async fn package(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    let (file, name) = blocking(move || build_package(&state, id)).await?;
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let stream = tokio_util::io::ReaderStream::new(tokio::fs::File::from_std(file));
-    let mut response = Body::from_stream(stream).into_response();
+    let built = shared_build(state, id).await?;
+    let (len, name) = (built.len, built.name.clone());
+    let mut response = read_shared(built).into_response();
     let h = response.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -472,6 +480,133 @@ async fn package(State(state): State<AppState>, Path(id): Path<i64>) -> Result<R
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// One package build at a time in the whole process (see `package`).
+static BUILDING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+/// Reports whose build may wait for its turn; more get 503.
+const PACKAGE_QUEUE: usize = 4;
+/// How long a refused client is asked to wait.
+const PACKAGE_RETRY_S: u64 = 10;
+
+/// A finished package, shared by every request that waited for it. Each
+/// reader reads at its own offset (`read_at`), so one open file serves all.
+struct Built {
+    file: std::fs::File,
+    len: u64,
+    name: String,
+}
+
+/// A failed build as every waiting request reports it.
+#[derive(Clone)]
+enum Failed {
+    NotFound(String),
+    Conflict(String),
+    Internal(String),
+}
+
+impl From<Failed> for ApiError {
+    fn from(f: Failed) -> ApiError {
+        match f {
+            Failed::NotFound(m) => ApiError::NotFound(m),
+            Failed::Conflict(m) => ApiError::Conflict(m),
+            Failed::Internal(m) => ApiError::Internal(m),
+        }
+    }
+}
+
+type Outcome = Option<Result<Arc<Built>, Failed>>;
+
+/// Report id -> the build under way, whose result its waiters receive.
+static IN_FLIGHT: LazyLock<Mutex<HashMap<i64, watch::Receiver<Outcome>>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+
+fn in_flight() -> std::sync::MutexGuard<'static, HashMap<i64, watch::Receiver<Outcome>>> {
+    IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Joins the build of report `id` under way, or starts one (in a task of
+/// its own, so a client that hangs up does not cancel it for the others).
+async fn shared_build(state: AppState, id: i64) -> Result<Arc<Built>, ApiError> {
+    let mut rx = {
+        let mut map = in_flight();
+        match map.get(&id) {
+            Some(rx) => rx.clone(),
+            None => {
+                if map.len() > PACKAGE_QUEUE {
+                    return Err(ApiError::Busy(
+                        format!(
+                            "paket: server sedang menyiapkan paket laporan lain; coba lagi dalam {PACKAGE_RETRY_S} detik"
+                        ),
+                        PACKAGE_RETRY_S,
+                    ));
+                }
+                let (tx, rx) = watch::channel(None);
+                map.insert(id, rx.clone());
+                tokio::spawn(async move {
+                    let outcome = match BUILDING.acquire().await {
+                        Ok(_turn) => {
+                            let built =
+                                tokio::task::spawn_blocking(move || build_package(&state, id))
+                                    .await;
+                            match built {
+                                Ok(Ok((file, name))) => {
+                                    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+                                    Ok(Arc::new(Built { file, len, name }))
+                                }
+                                Ok(Err(ApiError::NotFound(m))) => Err(Failed::NotFound(m)),
+                                Ok(Err(ApiError::Conflict(m))) => Err(Failed::Conflict(m)),
+                                Ok(Err(other)) => Err(Failed::Internal(format!("{other:?}"))),
+                                Err(e) => Err(Failed::Internal(e.to_string())),
+                            }
+                        }
+                        Err(e) => Err(Failed::Internal(e.to_string())),
+                    };
+                    // Later requests start a fresh build (the report may change).
+                    in_flight().remove(&id);
+                    let _ = tx.send(Some(outcome));
+                });
+                rx
+            }
+        }
+    };
+    let outcome = rx
+        .wait_for(Option::is_some)
+        .await
+        .map_err(|_| ApiError::Internal("the package build ended without a result".into()))?
+        .clone();
+    match outcome {
+        Some(Ok(built)) => Ok(built),
+        Some(Err(failed)) => Err(failed.into()),
+        None => Err(ApiError::Internal("no package".into())),
+    }
+}
+
+/// The shared file as a body, read in blocks at this reader's own offset.
+fn read_shared(built: Arc<Built>) -> Body {
+    use std::os::unix::fs::FileExt;
+    const BLOCK: u64 = 256 * 1024;
+    let stream = futures_util::stream::unfold(0u64, move |pos| {
+        let built = built.clone();
+        async move {
+            if pos >= built.len {
+                return None;
+            }
+            let n = BLOCK.min(built.len - pos);
+            let read = tokio::task::spawn_blocking(move || {
+                let mut buf = vec![0u8; n as usize];
+                built.file.read_exact_at(&mut buf, pos).map(|()| buf)
+            })
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            match read {
+                Ok(buf) => Some((Ok(Bytes::from(buf)), pos + n)),
+                // The error ends the body; the next poll sees the end.
+                Err(e) => Some((Err(e), u64::MAX)),
+            }
+        }
+    });
+    Body::from_stream(stream)
 }
 
 /// Writes the package to a temporary file under the data folder, unlinked

@@ -30,7 +30,6 @@
 use std::collections::HashMap;
 use std::ffi::OsStr;
 use std::io::{self, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
@@ -49,7 +48,8 @@ use tokio::sync::{watch, OwnedMutexGuard};
 use super::access::Routes;
 use super::AppState;
 use crate::auth::{Need, Target, Viewer};
-use crate::ingest::{scan, store};
+use crate::beneath::{self, Dir};
+use crate::ingest::scan;
 
 /// The hidden folder, under the first inbox root, holding uploads in progress.
 pub const STAGING_DIR: &str = ".liputan-uploads";
@@ -83,6 +83,7 @@ pub struct Refusal {
     status: StatusCode,
     message: String,
     offset: Option<u64>,
+    retry_after_s: Option<u64>,
 }
 
 impl Refusal {
@@ -91,7 +92,13 @@ impl Refusal {
             status,
             message: message.into(),
             offset: None,
+            retry_after_s: None,
         }
+    }
+
+    fn retry_after(mut self, seconds: u64) -> Refusal {
+        self.retry_after_s = Some(seconds);
+        self
     }
 
     fn at(mut self, offset: u64) -> Refusal {
@@ -134,7 +141,13 @@ impl IntoResponse for Refusal {
         if let Some(offset) = self.offset {
             body["offset"] = offset.into();
         }
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_s {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, seconds.max(1).into());
+        }
+        response
     }
 }
 
@@ -229,36 +242,61 @@ impl Place {
         })
     }
 
-    /// The staging folders must be real folders, not links to elsewhere.
-    fn check_staging(&self) -> Result<(), Refusal> {
-        for dir in [self.root.join(STAGING_DIR), self.staging.clone()] {
-            let meta =
-                std::fs::symlink_metadata(&dir).map_err(|e| Refusal::io("reading", &dir, e))?;
-            if !meta.is_dir() {
-                return Err(Refusal::internal(format!(
-                    "{} is not a folder (a link?); uploads refused",
-                    dir.display()
-                )));
-            }
+    /// Opens `<root>/.liputan-uploads/<username>/` without following a link
+    /// on the way (`None`: it does not exist and `create` is false). The
+    /// staging folders must be real folders, not links to elsewhere.
+    fn staging_dir(&self, create: bool) -> Result<Option<Dir>, Refusal> {
+        let opened = Dir::root(&self.root)
+            .and_then(|root| root.sub(STAGING_DIR, create))
+            .and_then(|base| base.sub(&self.username, create));
+        match opened {
+            Ok(dir) => Ok(Some(dir)),
+            Err(e) if !create && e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) if beneath::is_link_error(&e) => Err(Refusal::internal(format!(
+                "{} is not a folder (a link?); uploads refused",
+                self.staging.display()
+            ))),
+            Err(e) => Err(Refusal::io("opening", &self.staging, e)),
         }
-        Ok(())
+    }
+
+    /// Opens `<root>/<username>/<folder>/` beneath the inbox root, never
+    /// through a link: a photographer can replace either folder with a link
+    /// through the share, and the finished upload must not land where that
+    /// link points (another person's folder, the archive, outside the inbox).
+    fn target(&self, info: &Info, create: bool) -> io::Result<Dir> {
+        Dir::root(&self.root)?
+            .sub(&self.username, create)?
+            .sub(&info.folder, create)
     }
 
     fn part(&self, id: &str) -> PathBuf {
-        self.staging.join(format!("{id}.part"))
+        self.staging.join(part_name(id))
     }
 
     fn info(&self, id: &str) -> PathBuf {
-        self.staging.join(format!("{id}.info.part"))
+        self.staging.join(info_name(id))
     }
 
     fn info_tmp(&self, id: &str) -> PathBuf {
-        self.staging.join(format!("{id}.info.tmp"))
+        self.staging.join(info_tmp_name(id))
     }
 
     fn target_dir(&self, info: &Info) -> PathBuf {
         self.root.join(&self.username).join(&info.folder)
     }
+}
+
+fn part_name(id: &str) -> String {
+    format!("{id}.part")
+}
+
+fn info_name(id: &str) -> String {
+    format!("{id}.info.part")
+}
+
+fn info_tmp_name(id: &str) -> String {
+    format!("{id}.info.tmp")
 }
 
 /// Ids are 32 lowercase hex digits; anything else names no upload.
@@ -333,7 +371,7 @@ fn shorten(name: &str, max: usize) -> String {
 }
 
 /// `name`, or `stem_2.ext`, `stem_3.ext`, ... : the first not taken in `dir`.
-fn free_name(dir: &Path, name: &str) -> io::Result<String> {
+fn free_name(dir: &Dir, name: &str) -> io::Result<String> {
     let (stem, ext) = match name.rfind('.') {
         Some(i) if i > 0 => (&name[..i], &name[i..]),
         _ => (name, ""),
@@ -344,10 +382,8 @@ fn free_name(dir: &Path, name: &str) -> io::Result<String> {
         } else {
             format!("{stem}_{n}{ext}")
         };
-        match std::fs::symlink_metadata(dir.join(&candidate)) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(candidate),
-            Err(e) => return Err(e),
-            Ok(_) => {}
+        if dir.entry(&candidate)?.is_none() {
+            return Ok(candidate);
         }
     }
     Err(io::Error::new(
@@ -356,17 +392,53 @@ fn free_name(dir: &Path, name: &str) -> io::Result<String> {
     ))
 }
 
-/// Writes the record atomically (temp file, sync, rename, sync the folder).
-fn write_info(place: &Place, id: &str, info: &Info) -> Result<(), Refusal> {
+/// Writes the record atomically (temp file, sync, rename, sync the folder),
+/// all relative to the opened staging folder and never through a link.
+fn write_info(place: &Place, staging: &Dir, id: &str, info: &Info) -> Result<(), Refusal> {
     let tmp = place.info_tmp(id);
-    let path = place.info(id);
     let text = serde_json::to_vec(info).map_err(|e| Refusal::internal(e.to_string()))?;
-    let mut file = std::fs::File::create(&tmp).map_err(|e| Refusal::io("creating", &tmp, e))?;
+    let mut file = staging
+        .open(
+            &info_tmp_name(id),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC,
+        )
+        .map_err(|e| Refusal::io("creating", &tmp, e))?;
     file.write_all(&text)
         .and_then(|()| file.sync_all())
         .map_err(|e| Refusal::io("writing", &tmp, e))?;
-    std::fs::rename(&tmp, &path).map_err(|e| Refusal::io("renaming", &tmp, e))?;
-    store::fsync_dir(&place.staging).map_err(|e| Refusal::io("syncing", &place.staging, e))
+    staging
+        .rename(&info_tmp_name(id), &info_name(id))
+        .map_err(|e| Refusal::io("renaming", &tmp, e))?;
+    staging
+        .sync()
+        .map_err(|e| Refusal::io("syncing", &place.staging, e))
+}
+
+/// Reads a record through the opened staging folder (`None`: absent, a
+/// link, or unreadable JSON).
+fn read_info(place: &Place, staging: &Dir, id: &str) -> Result<Option<Info>, Refusal> {
+    use std::io::Read;
+    let info_path = place.info(id);
+    let mut text = Vec::new();
+    let read = staging
+        .open(&info_name(id), libc::O_RDONLY | libc::O_NONBLOCK)
+        .and_then(|f| f.take(64 * 1024).read_to_end(&mut text));
+    match read {
+        Ok(_) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+            tracing::warn!("upload: {} is a link; ignored", info_path.display());
+            return Ok(None);
+        }
+        Err(e) => return Err(Refusal::io("reading", &info_path, e)),
+    }
+    match serde_json::from_slice(&text) {
+        Ok(info) => Ok(Some(info)),
+        Err(e) => {
+            tracing::warn!("upload: unreadable record {}: {e}", info_path.display());
+            Ok(None)
+        }
+    }
 }
 
 /// Where an upload stands on disk.
@@ -380,22 +452,12 @@ enum Look {
 /// Reads an upload's record and partial file, finishing a rename that a
 /// crash interrupted (link made, partial file not yet unlinked).
 fn look(place: &Place, id: &str) -> Result<Look, Refusal> {
-    if std::fs::symlink_metadata(&place.staging).is_err() {
+    let Some(staging) = place.staging_dir(false)? else {
         return Ok(Look::Missing);
-    }
-    place.check_staging()?;
-    let info_path = place.info(id);
-    let text = match std::fs::read(&info_path) {
-        Ok(text) => text,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Look::Missing),
-        Err(e) => return Err(Refusal::io("reading", &info_path, e)),
     };
-    let info: Info = match serde_json::from_slice(&text) {
-        Ok(info) => info,
-        Err(e) => {
-            tracing::warn!("upload: unreadable record {}: {e}", info_path.display());
-            return Ok(Look::Missing);
-        }
+    let info_path = place.info(id);
+    let Some(info) = read_info(place, &staging, id)? else {
+        return Ok(Look::Missing);
     };
     if info.username != place.username {
         return Ok(Look::Missing);
@@ -406,37 +468,45 @@ fn look(place: &Place, id: &str) -> Result<Look, Refusal> {
         tracing::warn!("upload: ignoring record {}: {why}", info_path.display());
         return Ok(Look::Missing);
     }
+    let _ = info_path;
     let part = place.part(id);
-    let part_meta = std::fs::symlink_metadata(&part);
-    if part_meta.as_ref().is_ok_and(|m| !m.file_type().is_file()) {
+    let part_meta = staging
+        .entry(&part_name(id))
+        .map_err(|e| Refusal::io("reading", &part, e))?;
+    if part_meta.is_some_and(|m| !m.is_file) {
         tracing::warn!("upload: {} is not a regular file; ignored", part.display());
         return Ok(Look::Missing);
     }
     match (part_meta, info.file_name.clone()) {
-        (Ok(meta), Some(file_name)) => {
-            let placed = place.target_dir(&info).join(&file_name);
-            match std::fs::symlink_metadata(&placed) {
-                Ok(m) if m.dev() == meta.dev() && m.ino() == meta.ino() => {
-                    std::fs::remove_file(&part).map_err(|e| Refusal::io("removing", &part, e))?;
-                    store::fsync_dir(&place.staging)
+        (Some(meta), Some(file_name)) => {
+            // A target folder that is now a link holds nothing of ours.
+            let placed = place
+                .target(&info, false)
+                .and_then(|dir| dir.entry(&file_name))
+                .ok()
+                .flatten();
+            match placed {
+                Some(m) if m.dev == meta.dev && m.ino == meta.ino => {
+                    staging
+                        .remove(&part_name(id))
+                        .map_err(|e| Refusal::io("removing", &part, e))?;
+                    staging
+                        .sync()
                         .map_err(|e| Refusal::io("syncing", &place.staging, e))?;
                     Ok(Look::Done { info, file_name })
                 }
                 _ => Ok(Look::Open {
-                    offset: meta.len(),
+                    offset: meta.size,
                     info,
                 }),
             }
         }
-        (Ok(meta), None) => Ok(Look::Open {
-            offset: meta.len(),
+        (Some(meta), None) => Ok(Look::Open {
+            offset: meta.size,
             info,
         }),
-        (Err(e), Some(file_name)) if e.kind() == io::ErrorKind::NotFound => {
-            Ok(Look::Done { info, file_name })
-        }
-        (Err(e), None) if e.kind() == io::ErrorKind::NotFound => Ok(Look::Missing),
-        (Err(e), _) => Err(Refusal::io("reading", &part, e)),
+        (None, Some(file_name)) => Ok(Look::Done { info, file_name }),
+        (None, None) => Ok(Look::Missing),
     }
 }
 
@@ -460,10 +530,9 @@ fn trustworthy(info: &Info) -> Result<(), String> {
 /// name, never replacing anything; returns that name.
 fn finish(place: &Place, id: &str, mut info: Info) -> Result<String, Refusal> {
     let part = place.part(id);
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&part)
+    let staging = place.staging_dir(false)?.ok_or_else(Refusal::not_found)?;
+    let file = staging
+        .open(&part_name(id), libc::O_WRONLY)
         .map_err(|e| Refusal::io("opening", &part, e))?;
     if let Some(ms) = info.modified_ms {
         let at = SystemTime::UNIX_EPOCH + Duration::from_millis(ms.max(0) as u64);
@@ -474,17 +543,39 @@ fn finish(place: &Place, id: &str, mut info: Info) -> Result<String, Refusal> {
     file.sync_all()
         .map_err(|e| Refusal::io("syncing", &part, e))?;
     drop(file);
-    let dir = place.target_dir(&info);
-    store::create_dir_durable(&dir).map_err(|e| Refusal::io("creating", &dir, e))?;
+    let dir_path = place.target_dir(&info);
+    let dir = match place.target(&info, true) {
+        Ok(dir) => dir,
+        Err(e) if beneath::is_link_error(&e) => {
+            tracing::warn!(
+                user = %place.username,
+                "upload: {} (or the folder above it) is a link or not a folder; not followed",
+                dir_path.display()
+            );
+            return Err(Refusal::new(
+                StatusCode::CONFLICT,
+                format!(
+                    "folder: {}/{} di inbox adalah tautan (symlink) atau bukan folder; \
+                     unggahan tidak diletakkan lewat tautan. Hapus tautan itu, lalu lanjutkan unggahan",
+                    place.username, info.folder
+                ),
+            )
+            .at(info.size));
+        }
+        Err(e) => return Err(Refusal::io("creating", &dir_path, e)),
+    };
     for _ in 0..100 {
-        let name = free_name(&dir, &info.name).map_err(|e| Refusal::io("naming in", &dir, e))?;
+        let name =
+            free_name(&dir, &info.name).map_err(|e| Refusal::io("naming in", &dir_path, e))?;
         info.file_name = Some(name.clone());
-        write_info(place, id, &info)?;
-        let target = dir.join(&name);
-        match store::rename_noreplace(&part, &target) {
+        write_info(place, &staging, id, &info)?;
+        let target = dir_path.join(&name);
+        match staging.rename_noreplace(&part_name(id), &dir, &name) {
             Ok(()) => {
-                store::fsync_dir(&dir).map_err(|e| Refusal::io("syncing", &dir, e))?;
-                store::fsync_dir(&place.staging)
+                dir.sync()
+                    .map_err(|e| Refusal::io("syncing", &dir_path, e))?;
+                staging
+                    .sync()
                     .map_err(|e| Refusal::io("syncing", &place.staging, e))?;
                 tracing::info!(
                     user = %place.username,
@@ -502,8 +593,126 @@ fn finish(place: &Place, id: &str, mut info: Info) -> Result<String, Refusal> {
     Err(Refusal::internal(format!(
         "no free name for {:?} in {}",
         info.name,
-        dir.display()
+        dir_path.display()
     )))
+}
+
+/// Creations run one at a time (see `create`).
+static CREATING: Mutex<()> = Mutex::new(());
+
+/// What the open (unfinished) uploads on the inbox filesystem still need.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct OpenUploads {
+    /// Declared size minus bytes received, over everyone's open uploads:
+    /// space already promised, which a new upload must not count as free.
+    outstanding: u64,
+    /// Per username: how many open uploads, and their declared sizes.
+    per_user: HashMap<String, (u64, u64)>,
+}
+
+/// Walks every person's staging folder (through descriptors, never links)
+/// and adds up the open uploads: a record not yet given a final name with
+/// its partial file present.
+fn open_uploads(root: &Path) -> io::Result<OpenUploads> {
+    let mut out = OpenUploads::default();
+    let base = match Dir::root(root).and_then(|r| r.sub(STAGING_DIR, false)) {
+        Ok(base) => base,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    for username in base.names()? {
+        let Ok(place) = Place::new(root.to_owned(), &username) else {
+            continue;
+        };
+        let Ok(dir) = base.sub(&username, false) else {
+            continue;
+        };
+        for name in dir.names()? {
+            let Some(id) = name.strip_suffix(".info.part") else {
+                continue;
+            };
+            let Ok(Some(info)) = read_info(&place, &dir, id) else {
+                continue;
+            };
+            if info.file_name.is_some() || info.username != username {
+                continue;
+            }
+            let Some(part) = dir.entry(&part_name(id))?.filter(|e| e.is_file) else {
+                continue;
+            };
+            out.outstanding = out
+                .outstanding
+                .saturating_add(info.size.saturating_sub(part.size));
+            let mine = out.per_user.entry(username.clone()).or_default();
+            mine.0 += 1;
+            mine.1 = mine.1.saturating_add(info.size);
+        }
+    }
+    Ok(out)
+}
+
+/// The configured bounds on open uploads.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    min_free: u64,
+    quota: u64,
+    max_open: u64,
+}
+
+const MB: u64 = 1024 * 1024;
+
+impl Limits {
+    /// Whether `username` may open one more upload of `size` bytes with
+    /// `free` bytes free on the inbox filesystem.
+    fn admit(
+        &self,
+        open: &OpenUploads,
+        username: &str,
+        size: u64,
+        free: u64,
+    ) -> Result<(), Refusal> {
+        let (count, bytes) = open.per_user.get(username).copied().unwrap_or_default();
+        if count >= self.max_open {
+            return Err(Refusal::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "size: terlalu banyak unggahan yang belum selesai ({count}, maksimal {}); \
+                     selesaikan dulu yang ada, yang terbengkalai dihapus setelah 24 jam",
+                    self.max_open
+                ),
+            )
+            .retry_after(3600));
+        }
+        if bytes.saturating_add(size) > self.quota {
+            return Err(Refusal::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                format!(
+                    "size: kuota unggahan terlampaui ({} MB sedang diunggah, {} MB lagi diminta, \
+                     kuota {} MB); selesaikan dulu unggahan yang ada",
+                    bytes.div_ceil(MB),
+                    size.div_ceil(MB),
+                    self.quota / MB
+                ),
+            ));
+        }
+        let needed = size
+            .saturating_add(open.outstanding)
+            .saturating_add(self.min_free);
+        if free < needed {
+            return Err(Refusal::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                format!(
+                    "size: ruang kosong di inbox tidak cukup ({} MB kosong, {} MB sudah dipesan \
+                     unggahan lain yang belum selesai, {} MB harus tetap kosong, {} MB diminta)",
+                    free / MB,
+                    open.outstanding.div_ceil(MB),
+                    self.min_free / MB,
+                    size.div_ceil(MB)
+                ),
+            ));
+        }
+        Ok(())
+    }
 }
 
 async fn blocking<T: Send + 'static>(
@@ -567,28 +776,31 @@ async fn create(
         file_name: None,
     };
     let id = new_id()?;
-    let min_free = state.config.min_free_bytes;
+    let limits = Limits {
+        min_free: state.config.min_free_bytes,
+        quota: state.config.upload_quota_bytes,
+        max_open: state.config.upload_max_open,
+    };
     let (id, info) = blocking(move || {
-        store::create_dir_durable(&place.staging)
-            .map_err(|e| Refusal::io("creating", &place.staging, e))?;
-        place.check_staging()?;
-        let free = store::free_bytes(&place.staging)
+        // One creation at a time in this process: the space check and the
+        // new record that reserves it must not interleave with another's.
+        let _one = CREATING.lock().unwrap_or_else(|e| e.into_inner());
+        let staging = place.staging_dir(true)?.ok_or_else(Refusal::not_found)?;
+        let open = open_uploads(&place.root)
+            .map_err(|e| Refusal::io("reading", &place.root.join(STAGING_DIR), e))?;
+        let free = staging
+            .free_bytes()
             .map_err(|e| Refusal::io("checking space on", &place.staging, e))?;
-        if free < size.saturating_add(min_free) {
-            return Err(Refusal::new(
-                StatusCode::INSUFFICIENT_STORAGE,
-                format!(
-                    "size: not enough free space in the inbox ({} MB free, {} MB needed)",
-                    free / 1_000_000,
-                    size.saturating_add(min_free).div_ceil(1_000_000)
-                ),
-            ));
-        }
+        limits.admit(&open, &place.username, size, free)?;
         let part = place.part(&id);
-        std::fs::File::create_new(&part)
+        staging
+            .open(
+                &part_name(&id),
+                libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL,
+            )
             .and_then(|f| f.sync_all())
             .map_err(|e| Refusal::io("creating", &part, e))?;
-        write_info(&place, &id, &info)?;
+        write_info(&place, &staging, &id, &info)?;
         Ok((id, info))
     })
     .await?;
@@ -620,7 +832,60 @@ enum End {
     TooMuch,
     Preempted,
     Idle,
+    /// Writing on would leave less than `min_free_mb` free (bytes free then).
+    NoRoom(u64),
     WriteFailed(io::Error),
+}
+
+/// How much an append may still write before it looks at the free space
+/// again: the disk is shared with ingest and anything else writing there,
+/// so an upload must not take the last bytes even when its space was
+/// reserved at creation.
+struct Room {
+    fd: Option<Arc<std::os::fd::OwnedFd>>,
+    min_free: u64,
+    /// Bytes that may be written before the next look.
+    budget: u64,
+}
+
+/// Free space is looked at again after at most this much was written (and
+/// never more than the room that was left at the last look).
+const ROOM_STEP: u64 = 8 * MB;
+
+impl Room {
+    fn new(file: &std::fs::File, min_free: u64) -> Room {
+        Room {
+            fd: file.try_clone().ok().map(|f| Arc::new(f.into())),
+            min_free,
+            budget: 0,
+        }
+    }
+
+    /// Takes `n` bytes from the budget, looking at the free space when it
+    /// runs out; `Err(free)` when writing them would go under `min_free`.
+    async fn take(&mut self, n: u64) -> Result<(), u64> {
+        if n <= self.budget {
+            self.budget -= n;
+            return Ok(());
+        }
+        let Some(fd) = self.fd.clone() else {
+            return Ok(());
+        };
+        let free = tokio::task::spawn_blocking(move || beneath::free_bytes_of(&*fd))
+            .await
+            .ok()
+            .and_then(Result::ok);
+        let Some(free) = free else {
+            // Unknown: the write itself will report a full disk.
+            return Ok(());
+        };
+        let room = free.saturating_sub(self.min_free);
+        if n > room {
+            return Err(free);
+        }
+        self.budget = (room - n).min(ROOM_STEP);
+        Ok(())
+    }
 }
 
 /// `PATCH /api/uploads/{id}` with `Upload-Offset` and the bytes from there.
@@ -695,14 +960,21 @@ async fn append_to(
         .at(current));
     }
     let part = place.part(&id);
-    let mut file = tokio::fs::OpenOptions::new()
-        .append(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&part)
-        .await
-        .map_err(|e| Refusal::io("opening", &part, e))?;
+    let file = {
+        let (place, id, part) = (place.clone(), id.clone(), part.clone());
+        blocking(move || {
+            place
+                .staging_dir(false)?
+                .ok_or_else(Refusal::not_found)?
+                .open(&part_name(&id), libc::O_WRONLY | libc::O_APPEND)
+                .map_err(|e| Refusal::io("opening", &part, e))
+        })
+        .await?
+    };
+    let mut room = Room::new(&file, state.config.min_free_bytes);
+    let mut file = tokio::fs::File::from_std(file);
     let end = match body.as_mut() {
-        Some(stream) => receive(stream, &mut file, remaining, &mut turn).await,
+        Some(stream) => receive(stream, &mut file, remaining, &mut turn, &mut room).await,
         None => End::Complete,
     };
     // Keep whatever arrived, whatever ended the body.
@@ -718,7 +990,7 @@ async fn append_to(
         .map_err(|e| Refusal::io("reading", &part, e))?
         .len();
     // Only a body refused for its length has anything left worth reading.
-    if !matches!(end, End::TooMuch) {
+    if !matches!(end, End::TooMuch | End::NoRoom(_)) {
         *body = None;
     }
     match end {
@@ -750,6 +1022,19 @@ async fn append_to(
             format!("body: nothing received for {} s", IDLE.as_secs()),
         )
         .at(offset)),
+        End::NoRoom(free) => {
+            tracing::warn!(user = %place.username, %id, offset, free, "upload paused: the inbox disk is nearly full");
+            Err(Refusal::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                format!(
+                    "body: ruang kosong di inbox tinggal {} MB, batas yang harus tetap kosong \
+                     {} MB (min_free_mb); unggahan dijeda, lanjutkan setelah ada ruang",
+                    free / MB,
+                    state.config.min_free_bytes / MB
+                ),
+            )
+            .at(offset))
+        }
         End::WriteFailed(e) => Err(Refusal::io("writing", &part, e).at(offset)),
     }
 }
@@ -760,6 +1045,7 @@ async fn receive(
     file: &mut tokio::fs::File,
     remaining: u64,
     turn: &mut Turn,
+    room: &mut Room,
 ) -> End {
     let mut written = 0u64;
     loop {
@@ -774,6 +1060,9 @@ async fn receive(
             Some(Ok(data)) => {
                 if data.len() as u64 > remaining - written {
                     return End::TooMuch;
+                }
+                if let Err(free) = room.take(data.len() as u64).await {
+                    return End::NoRoom(free);
                 }
                 if let Err(e) = file.write_all(&data).await {
                     return End::WriteFailed(e);
@@ -897,34 +1186,33 @@ pub fn sweep_now_and_then(root: &Path) {
 /// Removes uploads (partial files and records) untouched for `STALE`;
 /// returns how many files went.
 fn sweep(root: &Path, now: SystemTime) -> io::Result<usize> {
-    let base = root.join(STAGING_DIR);
-    let users = match std::fs::read_dir(&base) {
-        Ok(users) => users,
+    // Through descriptors opened without following links: a staging folder
+    // swapped for a link must not make the sweep delete elsewhere.
+    let base = match Dir::root(root).and_then(|r| r.sub(STAGING_DIR, false)) {
+        Ok(base) => base,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
         Err(e) => return Err(e),
     };
     let mut removed = 0;
-    for user in users {
-        let dir = user?.path();
-        if !std::fs::symlink_metadata(&dir)?.is_dir() {
+    for user in base.names()? {
+        let Ok(dir) = base.sub(&user, false) else {
             continue;
-        }
+        };
         // id -> (newest modification, its files)
-        let mut groups: HashMap<String, (SystemTime, Vec<PathBuf>)> = HashMap::new();
-        for entry in std::fs::read_dir(&dir)? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().into_owned();
+        let mut groups: HashMap<String, (SystemTime, Vec<String>)> = HashMap::new();
+        for name in dir.names()? {
             let id = name.split('.').next().unwrap_or_default().to_owned();
-            let meta = match entry.metadata() {
-                Ok(meta) if meta.is_file() => meta,
+            let modified = match dir.entry(&name) {
+                Ok(Some(e)) if e.is_file => {
+                    SystemTime::UNIX_EPOCH + Duration::from_secs(e.mtime_s.max(0) as u64)
+                }
                 _ => continue,
             };
-            let modified = meta.modified().unwrap_or(now);
             let group = groups
                 .entry(id)
                 .or_insert((SystemTime::UNIX_EPOCH, Vec::new()));
             group.0 = group.0.max(modified);
-            group.1.push(entry.path());
+            group.1.push(name);
         }
         let mut any = false;
         for (id, (newest, files)) in groups {
@@ -933,7 +1221,7 @@ fn sweep(root: &Path, now: SystemTime) -> io::Result<usize> {
                 continue;
             }
             for file in files {
-                match std::fs::remove_file(&file) {
+                match dir.remove(&file) {
                     Ok(()) => {
                         removed += 1;
                         any = true;
@@ -944,7 +1232,7 @@ fn sweep(root: &Path, now: SystemTime) -> io::Result<usize> {
             }
         }
         if any {
-            store::fsync_dir(&dir)?;
+            dir.sync()?;
         }
     }
     Ok(removed)
@@ -997,6 +1285,10 @@ mod tests {
         assert!(!valid_id(&id.to_uppercase()));
     }
 
+    fn staged(place: &Place) -> Dir {
+        place.staging_dir(false).unwrap().unwrap()
+    }
+
     fn place(dir: &Path) -> Place {
         let place = Place::new(dir.join("inbox"), "budi").unwrap();
         std::fs::create_dir_all(&place.staging).unwrap();
@@ -1024,7 +1316,7 @@ mod tests {
         std::fs::write(target.join("IMG_0001.JPG"), "other").unwrap();
         std::fs::write(place.part("a"), "abc").unwrap();
         let info = info(&place, 3);
-        write_info(&place, "a", &info).unwrap();
+        write_info(&place, &staged(&place), "a", &info).unwrap();
         assert_eq!(
             look(&place, "a").unwrap(),
             Look::Open {
@@ -1065,7 +1357,7 @@ mod tests {
         std::fs::write(place.part("b"), "abc").unwrap();
         let mut info = info(&place, 3);
         info.file_name = Some("IMG_0001.JPG".into());
-        write_info(&place, "b", &info).unwrap();
+        write_info(&place, &staged(&place), "b", &info).unwrap();
         // link made, unlink not yet
         std::fs::hard_link(place.part("b"), target.join("IMG_0001.JPG")).unwrap();
         assert!(matches!(look(&place, "b").unwrap(), Look::Done { .. }));
@@ -1086,10 +1378,10 @@ mod tests {
             let mut bad = info(&place, 3);
             bad.folder = folder.into();
             bad.name = name.into();
-            write_info(&place, "c", &bad).unwrap();
+            write_info(&place, &staged(&place), "c", &bad).unwrap();
             assert_eq!(look(&place, "c").unwrap(), Look::Missing, "{folder} {name}");
         }
-        write_info(&place, "c", &info(&place, 3)).unwrap();
+        write_info(&place, &staged(&place), "c", &info(&place, 3)).unwrap();
         assert!(matches!(
             look(&place, "c").unwrap(),
             Look::Open { offset: 3, .. }
@@ -1097,6 +1389,57 @@ mod tests {
         std::fs::remove_file(place.part("c")).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", place.part("c")).unwrap();
         assert_eq!(look(&place, "c").unwrap(), Look::Missing);
+    }
+
+    #[test]
+    fn open_uploads_reserve_what_they_still_need() {
+        let dir = tempfile::tempdir().unwrap();
+        let place = place(dir.path());
+        std::fs::write(place.part("d"), "ab").unwrap();
+        write_info(&place, &staged(&place), "d", &info(&place, 10)).unwrap();
+        let open = open_uploads(&place.root).unwrap();
+        assert_eq!(open.outstanding, 8);
+        assert_eq!(open.per_user["budi"], (1, 10));
+        let limits = Limits {
+            min_free: 100,
+            quota: 20,
+            max_open: 2,
+        };
+        assert!(limits.admit(&open, "budi", 10, 118).is_ok());
+        let full = limits.admit(&open, "sari", 11, 118).unwrap_err();
+        assert_eq!(full.status, StatusCode::INSUFFICIENT_STORAGE);
+        let quota = limits.admit(&open, "budi", 11, 1000).unwrap_err();
+        assert!(quota.message.contains("kuota"), "{}", quota.message);
+        let many = Limits {
+            max_open: 1,
+            ..limits
+        };
+        assert_eq!(
+            many.admit(&open, "budi", 1, 1000).unwrap_err().status,
+            StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+
+    #[test]
+    fn a_day_folder_replaced_by_a_link_is_not_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let place = place(dir.path());
+        let outside = dir.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::create_dir_all(place.root.join("budi")).unwrap();
+        std::os::unix::fs::symlink(&outside, place.root.join("budi/unggah-2026-11-26")).unwrap();
+        std::fs::write(place.part("e"), "abc").unwrap();
+        let info = info(&place, 3);
+        write_info(&place, &staged(&place), "e", &info).unwrap();
+        let refused = finish(&place, "e", info).unwrap_err();
+        assert_eq!(refused.status, StatusCode::CONFLICT);
+        assert!(
+            refused.message.starts_with("folder: "),
+            "{}",
+            refused.message
+        );
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+        assert!(place.part("e").exists(), "kept for a retry");
     }
 
     #[test]

@@ -649,6 +649,16 @@ impl Page {
             .to_owned()
     }
 
+    /// Emulates a screen `width` x `height` CSS pixels wide (`mobile`: a
+    /// phone's viewport rules), for checking a layout at a given width.
+    pub fn set_viewport(&self, width: u32, height: u32, mobile: bool) {
+        self.conn.must(
+            Some(&self.session),
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile }),
+        );
+    }
+
     /// `innerText` of the first match; panics (at once, no waiting) if none.
     pub fn text(&self, css: &str) -> String {
         let v = self.eval(&format!(
