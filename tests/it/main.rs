@@ -1,10 +1,6 @@
 //! Integration tests: the real `liputan` binary and library on real files, a real
 //! SQLite catalog and real folders, each test in its own temp folder.
 
-mod attack_fields;
-mod attack_login;
-mod attack_net;
-mod attack_upload;
 mod browse;
 mod care;
 mod cdp;

@@ -189,7 +189,7 @@ fn schedule_fields_have_limits_and_refuse_control_characters() {
 #[test]
 fn the_agenda_form_shows_the_refusal_on_a_pc_and_a_phone() {
     let Some(browser) = Browser::launch() else {
-        eprintln!("attack_fields: chromium not installed and CI is not set; skipped");
+        eprintln!("attack fields: chromium not installed and CI is not set; skipped");
         return;
     };
     let env = Env::new("");
