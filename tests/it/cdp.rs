@@ -651,6 +651,8 @@ impl Page {
 
     /// Emulates a screen `width` x `height` CSS pixels wide (`mobile`: a
     /// phone's viewport rules), for checking a layout at a given width.
+    /// (Used by the attack campaigns' binary, which shares this file.)
+    #[allow(dead_code)]
     pub fn set_viewport(&self, width: u32, height: u32, mobile: bool) {
         self.conn.must(
             Some(&self.session),
