@@ -224,14 +224,7 @@ pub fn same_origin(headers: &HeaderMap) -> Result<(), &'static str> {
 
 /// The session secret in the request's cookie, if any.
 pub fn session_secret(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
+    cookie_value(headers, SESSION_COOKIE)
 }
 
 /// The bearer token of an `Authorization` header, if any.

@@ -9,37 +9,12 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::harness::{request, send_json, served_addr, wait_until, Env, Reply};
+use crate::harness::{
+    request, send_json, served_addr, upload_patch as patch, wait_until, Env, Reply,
+};
 
 fn create(addr: &str, token: &str, name: &str, size: u64) -> Reply {
-    let auth = format!("Bearer {token}");
-    let body = json!({"name": name, "size": size}).to_string();
-    request(
-        "POST",
-        addr,
-        "/api/uploads",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        Some(body.as_bytes()),
-    )
-}
-
-fn patch(addr: &str, token: &str, id: &str, offset: u64, bytes: &[u8]) -> Reply {
-    let auth = format!("Bearer {token}");
-    let offset = offset.to_string();
-    request(
-        "PATCH",
-        addr,
-        &format!("/api/uploads/{id}"),
-        &[
-            ("Authorization", &auth),
-            ("Upload-Offset", &offset),
-            ("Content-Type", "application/offset+octet-stream"),
-        ],
-        Some(bytes),
-    )
+    crate::harness::upload_create(addr, token, &json!({"name": name, "size": size}))
 }
 
 fn text(reply: &Reply) -> String {

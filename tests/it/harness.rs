@@ -461,3 +461,35 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         data = &data[end + 2 + size + 2..];
     }
 }
+
+/// `POST /api/uploads` with `body` ({name, size, ...}) as the token's owner.
+pub fn upload_create(addr: &str, token: &str, body: &serde_json::Value) -> Reply {
+    let auth = format!("Bearer {token}");
+    request(
+        "POST",
+        addr,
+        "/api/uploads",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        Some(body.to_string().as_bytes()),
+    )
+}
+
+/// `PATCH /api/uploads/{id}`: one chunk at `offset`.
+pub fn upload_patch(addr: &str, token: &str, id: &str, offset: u64, bytes: &[u8]) -> Reply {
+    let auth = format!("Bearer {token}");
+    let offset = offset.to_string();
+    request(
+        "PATCH",
+        addr,
+        &format!("/api/uploads/{id}"),
+        &[
+            ("Authorization", &auth),
+            ("Upload-Offset", &offset),
+            ("Content-Type", "application/offset+octet-stream"),
+        ],
+        Some(bytes),
+    )
+}

@@ -7,7 +7,9 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::harness::{request, request_anonymous, served_addr, wait_until, Env, Reply};
+use crate::harness::{
+    request, request_anonymous, served_addr, upload_patch as patch, wait_until, Env, Reply,
+};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -24,33 +26,7 @@ fn bearer(token: &str) -> String {
 }
 
 fn create(addr: &str, token: &str, body: serde_json::Value) -> Reply {
-    let auth = bearer(token);
-    request(
-        "POST",
-        addr,
-        "/api/uploads",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        Some(body.to_string().as_bytes()),
-    )
-}
-
-fn patch(addr: &str, token: &str, id: &str, offset: u64, bytes: &[u8]) -> Reply {
-    let auth = bearer(token);
-    let offset = offset.to_string();
-    request(
-        "PATCH",
-        addr,
-        &format!("/api/uploads/{id}"),
-        &[
-            ("Authorization", &auth),
-            ("Upload-Offset", &offset),
-            ("Content-Type", "application/offset+octet-stream"),
-        ],
-        Some(bytes),
-    )
+    crate::harness::upload_create(addr, token, &body)
 }
 
 fn status(addr: &str, token: &str, id: &str) -> Reply {
