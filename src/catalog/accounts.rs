@@ -53,11 +53,7 @@ impl Catalog {
         if changed == 0 {
             return Err(Error::NotFound(format!("username: no person {username}")));
         }
-        tx.execute(
-            "UPDATE api_tokens SET revoked_at_ms = ?2, revoked_why = 'kata sandi diganti' \
-             WHERE username = ?1 AND revoked_at_ms IS NULL",
-            params![username, now_ms()],
-        )?;
+        super::tokens::revoke_all(&tx, username, "kata sandi diganti")?;
         tx.commit()?;
         Ok(())
     }
@@ -112,11 +108,7 @@ impl Catalog {
         tx.execute("DELETE FROM sessions WHERE username = ?1", [username])?;
         if disabled == Some(true) {
             // Re-enabling the account later does not bring its tokens back.
-            tx.execute(
-                "UPDATE api_tokens SET revoked_at_ms = ?2, revoked_why = 'akun dinonaktifkan' \
-                 WHERE username = ?1 AND revoked_at_ms IS NULL",
-                params![username, now_ms()],
-            )?;
+            super::tokens::revoke_all(&tx, username, "akun dinonaktifkan")?;
         }
         tx.commit()?;
         Ok(())

@@ -148,14 +148,10 @@ impl Catalog {
         Ok(owner)
     }
 
-    /// Revokes every active token of `username` (a new password, a disabled
-    /// account, `token revoke --user`); returns how many.
+    /// Revokes every active token of `username` (`token revoke --user`);
+    /// returns how many.
     pub fn revoke_tokens_of(&self, username: &str, why: &str) -> Result<usize> {
-        Ok(self.conn().execute(
-            "UPDATE api_tokens SET revoked_at_ms = ?2, revoked_why = ?3 \
-             WHERE username = ?1 AND revoked_at_ms IS NULL",
-            params![username, now_ms(), why],
-        )?)
+        revoke_all(&self.conn(), username, why)
     }
 
     /// Revokes the token with this secret (`POST /api/logout` with a bearer
@@ -168,6 +164,16 @@ impl Catalog {
         )?;
         Ok(())
     }
+}
+
+/// Revokes every active token of `username` on `conn`, which may be inside
+/// a caller's transaction (a new password, a disabled account); returns how many.
+pub(super) fn revoke_all(conn: &rusqlite::Connection, username: &str, why: &str) -> Result<usize> {
+    Ok(conn.execute(
+        "UPDATE api_tokens SET revoked_at_ms = ?2, revoked_why = ?3 \
+         WHERE username = ?1 AND revoked_at_ms IS NULL",
+        params![username, now_ms(), why],
+    )?)
 }
 
 #[cfg(test)]
