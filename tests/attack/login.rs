@@ -42,28 +42,7 @@ fn request_from(
     stream.write_all(&bytes)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no header end"))?;
-    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let mut lines = head.split("\r\n");
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status"))?;
-    let headers = lines
-        .filter_map(|l| {
-            l.split_once(':')
-                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        })
-        .collect();
-    Ok(Reply {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    })
+    crate::harness::parse_reply(&raw).ok_or_else(|| std::io::Error::other("not an HTTP response"))
 }
 
 fn login_from(

@@ -415,17 +415,19 @@ pub fn request_anonymous(
     stream.write_all(&bytes).expect("send");
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).expect("read");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("header end");
+    parse_reply(&raw).expect("an HTTP response")
+}
+
+/// A whole HTTP/1.1 response as read from a `Connection: close` socket;
+/// `None` when it has no status line or header end.
+pub fn parse_reply(raw: &[u8]) -> Option<Reply> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status = lines
         .next()
         .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status");
+        .and_then(|s| s.parse().ok())?;
     let headers: Vec<(String, String)> = lines
         .filter_map(|l| {
             l.split_once(':')
@@ -439,11 +441,11 @@ pub fn request_anonymous(
     {
         body = dechunk(&body);
     }
-    Reply {
+    Some(Reply {
         status,
         headers,
         body,
-    }
+    })
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
