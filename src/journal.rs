@@ -29,7 +29,6 @@ use std::io::{self, Write as _};
 use std::os::fd::{AsRawFd as _, FromRawFd as _, OwnedFd};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -161,7 +160,7 @@ pub struct JournalLayer {
     socket: UnixDatagram,
     path: PathBuf,
     /// Set while sends fail, so the failure is announced once per outage.
-    failing: AtomicBool,
+    failing: std::sync::Mutex<bool>,
 }
 
 impl JournalLayer {
@@ -192,7 +191,7 @@ impl JournalLayer {
         Ok(JournalLayer {
             socket,
             path,
-            failing: AtomicBool::new(false),
+            failing: std::sync::Mutex::new(false),
         })
     }
 
@@ -243,9 +242,16 @@ impl JournalLayer {
 
     /// Writes an event that could not be sent to stderr, saying once per
     /// outage why.
-    fn to_stderr(&self, error: &io::Error, level: &Level, target: &str, message: &str) {
+    fn to_stderr(
+        &self,
+        failing: &mut bool,
+        error: &io::Error,
+        level: &Level,
+        target: &str,
+        message: &str,
+    ) {
         let mut stderr = io::stderr().lock();
-        if !self.failing.swap(true, Ordering::Relaxed) {
+        if !std::mem::replace(failing, true) {
             let _ = writeln!(
                 stderr,
                 "<4>liputan: cannot send to the journal at {}: {error}; writing log events to stderr until it works again",
@@ -337,9 +343,13 @@ where
                 .chain(fields.pairs.iter())
                 .map(|(n, v)| (*n, v.as_str())),
         );
+        // The send and the outage flag change together: a send that worked
+        // on one thread must not clear an outage another thread saw after it
+        // (the note would be printed twice for one outage).
+        let mut failing = self.failing.lock().unwrap_or_else(|e| e.into_inner());
         match self.send(&entry) {
-            Ok(()) => self.failing.store(false, Ordering::Relaxed),
-            Err(e) => self.to_stderr(&e, meta.level(), meta.target(), &message),
+            Ok(()) => *failing = false,
+            Err(e) => self.to_stderr(&mut failing, &e, meta.level(), meta.target(), &message),
         }
     }
 }
